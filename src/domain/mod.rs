@@ -1,0 +1,18 @@
+//! Domain values parsed once at the edge: after `parse` succeeds, the type
+//! proves the value is valid, so nothing deeper re-checks it.
+//!
+//! Every parser is total: any input gives a value or a typed error, never a
+//! panic, and bounds its work by refusing over-long input first.
+
+mod amount;
+mod client_id;
+mod digits;
+mod ids;
+mod lang;
+mod phone;
+
+pub use amount::{Amount, AmountError};
+pub use client_id::{ClientId, ClientIdError};
+pub use ids::{IdError, PaymentId, StoreId, TransId};
+pub use lang::Lang;
+pub use phone::{Phone, PhoneError};

@@ -1,0 +1,23 @@
+//! cashgate: matches Vodafone Cash wallet payments to WHMCS checks, holds
+//! risky claims for a human, and credits each transaction exactly once.
+//!
+//! # Layout
+//! - [`domain`]: phone, amount, client id and ids, parsed once at the edge.
+//! - [`payment`]: the statig payment machine, its transition table and the
+//!   diagram drawn from it. Pure: no I/O.
+//! - [`store`]: everything sled — records, indexes, the one "apply a
+//!   transition" write, the outbox, timers and group commit.
+//! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
+//! - [`clock`]: the one source of business time, movable in tests.
+//! - [`http`]: the hyper server and one module per route family.
+//! - [`worker`]: background loops that fire due timers and perform outbox work.
+//! - [`daemon`]: wires store, workers and server together.
+
+pub mod clock;
+pub mod config;
+pub mod daemon;
+pub mod domain;
+pub mod http;
+pub mod payment;
+pub mod store;
+pub mod worker;

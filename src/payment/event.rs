@@ -1,0 +1,199 @@
+//! Events: what can happen to a payment, and who can make it happen.
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::state::HoldReason;
+use crate::domain::TransId;
+
+/// Who caused an event. System events (matching, timers, WHMCS answers)
+/// carry no actor field; decisions carry one of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Actor {
+    /// The daemon itself: matching, timers, the outbox worker.
+    System,
+    /// A store approver, identified by the email address the link went to.
+    Approver {
+        email: String,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    },
+    /// An operator using the admin API.
+    Operator { ip: Option<String> },
+}
+
+/// The kind of actor, for guards and the transition table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    System,
+    Approver,
+    Operator,
+}
+
+impl Actor {
+    pub fn kind(&self) -> ActorKind {
+        match self {
+            Actor::System => ActorKind::System,
+            Actor::Approver { .. } => ActorKind::Approver,
+            Actor::Operator { .. } => ActorKind::Operator,
+        }
+    }
+}
+
+/// A human decision: who made it and an optional note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub actor: Actor,
+    pub note: Option<String>,
+}
+
+/// What matching found: the claimed transaction and what anti-spam decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Match {
+    pub trans_id: TransId,
+    /// The amount to credit in the store's WHMCS currency (2 places).
+    pub credit_amount: Decimal,
+    /// Empty when the rules pass; any reason holds the payment.
+    pub hold_reasons: Vec<HoldReason>,
+}
+
+/// Everything that can happen to a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Matching claimed a transaction for this payment.
+    Matched(Match),
+    /// No transaction arrived within the store's search window.
+    SearchWindowOver,
+    /// An approver or operator approved a held payment.
+    Approve(Decision),
+    /// An approver or operator rejected the payment.
+    Reject(Decision),
+    /// No approver decided within the approval window.
+    ApprovalWindowOver,
+    /// WHMCS confirmed the AddCredit call.
+    CreditSucceeded,
+    /// Nothing reached WHMCS (the connection could not be opened); the
+    /// worker chose when to try again (backoff with jitter).
+    CreditTransientFailure { reason: String, retry_at: Timestamp },
+    /// WHMCS refused for a reason a human must fix.
+    CreditPermanentFailure { reason: String },
+    /// After an unknown outcome, GetCredits shows the credit.
+    ReconciledFound,
+    /// After an unknown outcome, GetCredits shows no credit: safe to send again.
+    ReconciledAbsent,
+    /// After an unknown outcome, GetCredits could not settle it.
+    Unreconcilable { reason: String },
+    /// An operator asks to try the credit again.
+    Retry(Decision),
+    /// An operator checked WHMCS and found the credit there.
+    MarkCredited(Decision),
+}
+
+/// An event's name without its data, for the table and the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Matched,
+    SearchWindowOver,
+    Approve,
+    Reject,
+    ApprovalWindowOver,
+    CreditSucceeded,
+    CreditTransientFailure,
+    CreditPermanentFailure,
+    ReconciledFound,
+    ReconciledAbsent,
+    Unreconcilable,
+    Retry,
+    MarkCredited,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 13] = [
+        EventKind::Matched,
+        EventKind::SearchWindowOver,
+        EventKind::Approve,
+        EventKind::Reject,
+        EventKind::ApprovalWindowOver,
+        EventKind::CreditSucceeded,
+        EventKind::CreditTransientFailure,
+        EventKind::CreditPermanentFailure,
+        EventKind::ReconciledFound,
+        EventKind::ReconciledAbsent,
+        EventKind::Unreconcilable,
+        EventKind::Retry,
+        EventKind::MarkCredited,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventKind::Matched => "matched",
+            EventKind::SearchWindowOver => "search_window_over",
+            EventKind::Approve => "approve",
+            EventKind::Reject => "reject",
+            EventKind::ApprovalWindowOver => "approval_window_over",
+            EventKind::CreditSucceeded => "credit_succeeded",
+            EventKind::CreditTransientFailure => "credit_transient_failure",
+            EventKind::CreditPermanentFailure => "credit_permanent_failure",
+            EventKind::ReconciledFound => "reconciled_found",
+            EventKind::ReconciledAbsent => "reconciled_absent",
+            EventKind::Unreconcilable => "unreconcilable",
+            EventKind::Retry => "retry",
+            EventKind::MarkCredited => "mark_credited",
+        }
+    }
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Matched(_) => EventKind::Matched,
+            Event::SearchWindowOver => EventKind::SearchWindowOver,
+            Event::Approve(_) => EventKind::Approve,
+            Event::Reject(_) => EventKind::Reject,
+            Event::ApprovalWindowOver => EventKind::ApprovalWindowOver,
+            Event::CreditSucceeded => EventKind::CreditSucceeded,
+            Event::CreditTransientFailure { .. } => EventKind::CreditTransientFailure,
+            Event::CreditPermanentFailure { .. } => EventKind::CreditPermanentFailure,
+            Event::ReconciledFound => EventKind::ReconciledFound,
+            Event::ReconciledAbsent => EventKind::ReconciledAbsent,
+            Event::Unreconcilable { .. } => EventKind::Unreconcilable,
+            Event::Retry(_) => EventKind::Retry,
+            Event::MarkCredited(_) => EventKind::MarkCredited,
+        }
+    }
+
+    /// Who caused the event: the decision's actor, or the system.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Event::Approve(d) | Event::Reject(d) | Event::Retry(d) | Event::MarkCredited(d) => {
+                d.actor.clone()
+            }
+            _ => Actor::System,
+        }
+    }
+
+    /// The human note or machine reason that explains the event, if any.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Event::Approve(d) | Event::Reject(d) | Event::Retry(d) | Event::MarkCredited(d) => {
+                d.note.clone()
+            }
+            Event::CreditTransientFailure { reason, .. }
+            | Event::CreditPermanentFailure { reason }
+            | Event::Unreconcilable { reason } => Some(reason.clone()),
+            Event::Matched(m) if !m.hold_reasons.is_empty() => Some(
+                m.hold_reasons
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            _ => None,
+        }
+    }
+}

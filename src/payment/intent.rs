@@ -1,0 +1,80 @@
+//! Intents: what a transition decided should happen. The store applies the
+//! storage intents inside the transition's own write; the others become
+//! outbox entries that the workers perform afterwards.
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::state::HoldReason;
+use crate::domain::TransId;
+
+/// Which window a deadline closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// `searching`: the store's search window.
+    Search,
+    /// `held`: the store's approval window.
+    Approval,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "intent", rename_all = "snake_case")]
+pub enum Intent {
+    /// Storage: mark the transaction claimed by this payment.
+    ClaimTransaction {
+        trans_id: TransId,
+        credit_amount: Decimal,
+    },
+    /// Storage: the claim ends; the transaction can be claimed again.
+    ReleaseTransaction,
+    /// Storage: the transaction is credited (it can never be claimed again)
+    /// and the (store, phone, client) binding is learned for anti-spam.
+    SettleTransaction,
+    /// Storage: the payment's deadline (a durable timer) is set; any earlier
+    /// deadline is dropped by every transition.
+    SetDeadline { kind: DeadlineKind, at: Timestamp },
+    /// Outbox: email every approver of the store a signed link.
+    NotifyApprovers { reasons: Vec<HoldReason> },
+    /// Outbox: call WHMCS AddCredit, not before the given time.
+    SendAddCredit { not_before: Timestamp },
+}
+
+/// An intent's name without its data, for the transition table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentKind {
+    ClaimTransaction,
+    ReleaseTransaction,
+    SettleTransaction,
+    SetDeadline,
+    NotifyApprovers,
+    SendAddCredit,
+}
+
+impl Intent {
+    pub fn kind(&self) -> IntentKind {
+        match self {
+            Intent::ClaimTransaction { .. } => IntentKind::ClaimTransaction,
+            Intent::ReleaseTransaction => IntentKind::ReleaseTransaction,
+            Intent::SettleTransaction => IntentKind::SettleTransaction,
+            Intent::SetDeadline { .. } => IntentKind::SetDeadline,
+            Intent::NotifyApprovers { .. } => IntentKind::NotifyApprovers,
+            Intent::SendAddCredit { .. } => IntentKind::SendAddCredit,
+        }
+    }
+}
+
+impl IntentKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IntentKind::ClaimTransaction => "claim tx",
+            IntentKind::ReleaseTransaction => "release tx",
+            IntentKind::SettleTransaction => "settle tx",
+            IntentKind::SetDeadline => "set deadline",
+            IntentKind::NotifyApprovers => "email approvers",
+            IntentKind::SendAddCredit => "AddCredit",
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The payment state machine: eight states, the events that move between
+//! them, the intents a transition records, and the transition table that
+//! documents (and, in tests, checks) every edge.
+//!
+//! Nothing here performs I/O. A handler decides and records intents in the
+//! context; the store makes the new state, its audit entry and its outbox
+//! entries durable in one write; the workers perform the intents.
+
+mod diagram;
+mod event;
+mod flow;
+mod intent;
+mod machine;
+mod state;
+mod table;
+
+pub use diagram::{render_dot, render_mermaid};
+pub use event::{Actor, ActorKind, Decision, Event, EventKind, Match};
+pub use intent::{DeadlineKind, Intent, IntentKind};
+pub use machine::{Machine, Outcome, Policy, Refusal, RestoreError, Transition};
+pub use state::{HoldReason, State, StateName};
+pub use table::{ActorRule, EDGES, Edge, Facts, Guard, has_edge, lookup};
+
+#[cfg(test)]
+mod tests;
