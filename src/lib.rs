@@ -7,6 +7,7 @@
 //!   diagram drawn from it. Pure: no I/O.
 //! - [`store`]: everything sled — records, indexes, the one "apply a
 //!   transition" write, the outbox, timers and group commit.
+//! - [`merchant`]: a merchant store's settings (WHMCS, rate, anti-spam).
 //! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
 //! - [`clock`]: the one source of business time, movable in tests.
 //! - [`http`]: the hyper server and one module per route family.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod daemon;
 pub mod domain;
 pub mod http;
+pub mod merchant;
 pub mod payment;
 pub mod store;
 pub mod worker;

@@ -48,7 +48,13 @@ impl Amount {
         }
         let ascii: String = input
             .chars()
-            .map(|c| if c == '\u{066B}' { '.' } else { to_ascii_digit(c) })
+            .map(|c| {
+                if c == '\u{066B}' {
+                    '.'
+                } else {
+                    to_ascii_digit(c)
+                }
+            })
             .collect();
         let (int_part, frac_part) = match ascii.split_once('.') {
             Some((i, f)) => (i, Some(f)),
@@ -160,7 +166,10 @@ mod tests {
             let amount = Amount::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(amount.to_string(), canonical, "{input:?}");
         }
-        assert_eq!(Amount::parse("100").unwrap(), Amount::parse("100.00").unwrap());
+        assert_eq!(
+            Amount::parse("100").unwrap(),
+            Amount::parse("100.00").unwrap()
+        );
     }
 
     #[test]
@@ -204,14 +213,23 @@ mod tests {
     #[test]
     fn conversion_rounds_half_away_from_zero_to_two_places() {
         let amount = Amount::parse("100").unwrap();
-        assert_eq!(amount.convert(Decimal::from(1)).unwrap().to_string(), "100.00");
+        assert_eq!(
+            amount.convert(Decimal::from(1)).unwrap().to_string(),
+            "100.00"
+        );
         let rate = Decimal::from_str("50.50").unwrap();
         assert_eq!(amount.convert(rate).unwrap().to_string(), "1.98");
         // 0.125 rounds up to 0.13, not to the even 0.12.
-        let eighth = Amount::parse("1").unwrap().convert(Decimal::from(8)).unwrap();
+        let eighth = Amount::parse("1")
+            .unwrap()
+            .convert(Decimal::from(8))
+            .unwrap();
         assert_eq!(eighth.to_string(), "0.13");
         assert_eq!(amount.convert(Decimal::ZERO), None);
         assert_eq!(amount.convert(Decimal::from(-2)), None);
-        assert_eq!(Amount::parse("0.01").unwrap().convert(Decimal::from(1000)), None);
+        assert_eq!(
+            Amount::parse("0.01").unwrap().convert(Decimal::from(1000)),
+            None
+        );
     }
 }

@@ -28,7 +28,8 @@ pub enum IdError {
 fn is_id_text(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 macro_rules! string_id {
@@ -114,7 +115,6 @@ impl PaymentId {
         }
         PaymentId(s)
     }
-
 }
 
 /// Prefix, length and alphabet, checked exactly.
@@ -140,7 +140,10 @@ mod tests {
 
     #[test]
     fn trans_ids_keep_leading_zeros() {
-        assert_eq!(TransId::parse("014412345678").unwrap().as_str(), "014412345678");
+        assert_eq!(
+            TransId::parse("014412345678").unwrap().as_str(),
+            "014412345678"
+        );
         assert!(TransId::parse("").is_err());
         assert!(TransId::parse("01 44").is_err());
     }

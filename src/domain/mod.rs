@@ -10,9 +10,13 @@ mod digits;
 mod ids;
 mod lang;
 mod phone;
+mod secret;
+mod window;
 
 pub use amount::{Amount, AmountError};
 pub use client_id::{ClientId, ClientIdError};
 pub use ids::{IdError, PaymentId, StoreId, TransId};
 pub use lang::Lang;
 pub use phone::{Phone, PhoneError};
+pub use secret::Secret;
+pub use window::{Window, WindowError};

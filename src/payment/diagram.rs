@@ -21,7 +21,11 @@ pub fn render_mermaid() -> String {
     out.push_str("    classDef final fill:#e6f4ea,stroke:#1e8e3e\n");
     out.push_str("    classDef operator fill:#fef7e0,stroke:#f9ab00\n");
     let _ = writeln!(out, "    class {} final", members("final").join(","));
-    let _ = writeln!(out, "    class {} operator", members("needs_operator").join(","));
+    let _ = writeln!(
+        out,
+        "    class {} operator",
+        members("needs_operator").join(",")
+    );
     out
 }
 
@@ -37,7 +41,11 @@ pub fn render_dot() -> String {
         let _ = writeln!(out, "    subgraph cluster_{superstate} {{");
         let _ = writeln!(out, "        label=\"{superstate}\";");
         for state in members(superstate) {
-            let extra = if superstate == "final" { ", peripheries=2" } else { "" };
+            let extra = if superstate == "final" {
+                ", peripheries=2"
+            } else {
+                ""
+            };
             let _ = writeln!(out, "        {state} [label=\"{state}\"{extra}];");
         }
         out.push_str("    }\n");

@@ -83,7 +83,9 @@ impl Machine {
     pub fn new() -> Machine {
         let mut scratch = Ctx::new(Timestamp::UNIX_EPOCH, Policy::inert());
         Machine {
-            inner: PaymentFlow.uninitialized_state_machine().init_with_context(&mut scratch),
+            inner: PaymentFlow
+                .uninitialized_state_machine()
+                .init_with_context(&mut scratch),
         }
     }
 
@@ -96,7 +98,8 @@ impl Machine {
             shared_storage: PaymentFlow,
             state,
         };
-        let value = serde_json::to_value(&stored).map_err(|e| RestoreError::Decode(e.to_string()))?;
+        let value =
+            serde_json::to_value(&stored).map_err(|e| RestoreError::Decode(e.to_string()))?;
         let uninitialized: UninitializedStateMachine<PaymentFlow> =
             serde_json::from_value(value).map_err(|e| RestoreError::Decode(e.to_string()))?;
         let mut scratch = Ctx::new(Timestamp::UNIX_EPOCH, Policy::inert());
@@ -123,7 +126,9 @@ impl Machine {
         let mut ctx = Ctx::new(now, policy.clone());
         self.inner.handle_with_context(event, &mut ctx);
         let Some((from, to)) = ctx.taken else {
-            return Ok(Outcome::Refused(ctx.refusal.unwrap_or(Refusal::NotAllowedInState)));
+            return Ok(Outcome::Refused(
+                ctx.refusal.unwrap_or(Refusal::NotAllowedInState),
+            ));
         };
         if !table::has_edge(from, event.kind(), to) {
             return Err(RestoreError::EdgeNotInTable {

@@ -29,11 +29,19 @@ fn now() -> Timestamp {
 fn state_samples() -> Vec<State> {
     vec![
         State::Searching {},
-        State::Held { reasons: vec![HoldReason::NewPhone] },
+        State::Held {
+            reasons: vec![HoldReason::NewPhone],
+        },
         State::Crediting { attempts: 0 },
-        State::Crediting { attempts: TRIES_MAX - 1 },
-        State::CreditFailed { reason: "Authentication Failed".into() },
-        State::CreditUnknown { reason: "timeout".into() },
+        State::Crediting {
+            attempts: TRIES_MAX - 1,
+        },
+        State::CreditFailed {
+            reason: "Authentication Failed".into(),
+        },
+        State::CreditUnknown {
+            reason: "timeout".into(),
+        },
         State::Credited {},
         State::Rejected {},
         State::Expired {},
@@ -62,7 +70,11 @@ fn matched(hold: bool) -> Event {
         trans_id: TransId::parse("014412345678").unwrap(),
         credit_amount: Decimal::new(198, 2),
         hold_reasons: if hold {
-            vec![HoldReason::SharedPhone, HoldReason::NewPhone, HoldReason::NewPhone]
+            vec![
+                HoldReason::SharedPhone,
+                HoldReason::NewPhone,
+                HoldReason::NewPhone,
+            ]
         } else {
             vec![]
         },
@@ -102,13 +114,18 @@ fn event_samples() -> Vec<Event> {
         events.push(Event::MarkCredited(decision));
     }
     let kinds: HashSet<EventKind> = events.iter().map(Event::kind).collect();
-    assert_eq!(kinds.len(), EventKind::ALL.len(), "a sample for every event kind");
+    assert_eq!(
+        kinds.len(),
+        EventKind::ALL.len(),
+        "a sample for every event kind"
+    );
     events
 }
 
 fn facts(state: &State, event: &Event) -> Facts {
     let actor = event.actor();
-    let approver_listed = matches!(&actor, Actor::Approver { email, .. } if email.eq_ignore_ascii_case(LISTED));
+    let approver_listed =
+        matches!(&actor, Actor::Approver { email, .. } if email.eq_ignore_ascii_case(LISTED));
     let tries_left = match state {
         State::Crediting { attempts } => attempts + 1 < TRIES_MAX,
         _ => true,
@@ -181,7 +198,9 @@ fn restoring_any_state_gives_it_back_without_effects() {
 
 #[test]
 fn unlisted_approvers_and_the_system_cannot_decide() {
-    let held = State::Held { reasons: vec![HoldReason::LargeAmount] };
+    let held = State::Held {
+        reasons: vec![HoldReason::LargeAmount],
+    };
     for actor in [
         Actor::System,
         Actor::Approver {
@@ -206,7 +225,9 @@ fn held_payments_record_sorted_reasons_and_the_approval_deadline() {
     };
     assert_eq!(
         t.state,
-        State::Held { reasons: vec![HoldReason::NewPhone, HoldReason::SharedPhone] }
+        State::Held {
+            reasons: vec![HoldReason::NewPhone, HoldReason::SharedPhone]
+        }
     );
     assert!(t.intents.contains(&Intent::SetDeadline {
         kind: DeadlineKind::Approval,
@@ -227,7 +248,12 @@ fn transient_failures_back_off_until_the_tries_run_out() {
         panic!("a try is left");
     };
     assert_eq!(t.state, State::Crediting { attempts: 1 });
-    assert_eq!(t.intents, vec![Intent::SendAddCredit { not_before: retry_at }]);
+    assert_eq!(
+        t.intents,
+        vec![Intent::SendAddCredit {
+            not_before: retry_at
+        }]
+    );
     machine.handle(&failure, now(), &policy()).unwrap();
     let last = machine.handle(&failure, now(), &policy()).unwrap();
     let Outcome::Transitioned(t) = last else {

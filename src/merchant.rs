@@ -1,0 +1,252 @@
+//! A merchant's store settings (DESIGN.md "Admin" → Store): its WHMCS,
+//! currency rate, ingest token, anti-spam rules, windows and check IPs.
+//! Store settings live in sled (admin API), not in the config file.
+
+use std::net::IpAddr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Amount, Lang, Secret, Window};
+use crate::payment::Policy;
+
+const STORE_NAME_CHARS_MAX: usize = 200;
+const APPROVERS_MAX: usize = 20;
+const CHECK_IPS_MAX: usize = 50;
+
+/// Everything cashgate knows about one merchant's store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub whmcs: WhmcsSettings,
+    /// How many EGP one unit of the store's WHMCS currency costs.
+    #[serde(default = "one")]
+    pub currency_rate: Decimal,
+    #[serde(default = "egp")]
+    pub currency_label: String,
+    /// The SMS forwarder's bearer token.
+    #[serde(default)]
+    pub ingest_token: Secret,
+    #[serde(default)]
+    pub anti_spam: AntiSpamSettings,
+    /// How long a `searching` payment waits for its transaction.
+    #[serde(default = "thirty_minutes")]
+    pub search_window: Window,
+    /// The store's WHMCS servers: checks from them skip the per-IP limit.
+    #[serde(default)]
+    pub check_ips: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhmcsSettings {
+    #[serde(default)]
+    pub api_url: String,
+    #[serde(default)]
+    pub identifier: String,
+    #[serde(default)]
+    pub secret: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AntiSpamSettings {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    #[serde(default = "yes")]
+    pub hold_new_phone: bool,
+    #[serde(default = "yes")]
+    pub hold_shared_phone: bool,
+    #[serde(default)]
+    pub hold_amount_at_or_above: Option<Amount>,
+    #[serde(default)]
+    pub hold_after_checks_per_hour: Option<u32>,
+    #[serde(default = "two_days")]
+    pub approval_window: Window,
+    #[serde(default)]
+    pub approver_lang: Lang,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("currency_rate must be greater than zero")]
+    CurrencyRate,
+    #[error("name is longer than {STORE_NAME_CHARS_MAX} characters")]
+    NameTooLong,
+    #[error("at most {APPROVERS_MAX} approvers")]
+    TooManyApprovers,
+    #[error("approver {0:?} is not an email address")]
+    ApproverNotEmail(String),
+    #[error("at most {CHECK_IPS_MAX} check_ips")]
+    TooManyCheckIps,
+    #[error("whmcs.api_url must start with http:// or https://")]
+    ApiUrl,
+}
+
+fn one() -> Decimal {
+    Decimal::ONE
+}
+fn egp() -> String {
+    "EGP".to_owned()
+}
+fn yes() -> bool {
+    true
+}
+fn thirty_minutes() -> Window {
+    Window::from_minutes(30)
+}
+fn two_days() -> Window {
+    Window::from_hours(48)
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            name: String::new(),
+            whmcs: WhmcsSettings::default(),
+            currency_rate: one(),
+            currency_label: egp(),
+            ingest_token: Secret::default(),
+            anti_spam: AntiSpamSettings::default(),
+            search_window: thirty_minutes(),
+            check_ips: Vec::new(),
+        }
+    }
+}
+
+impl Default for AntiSpamSettings {
+    fn default() -> Self {
+        AntiSpamSettings {
+            enabled: false,
+            approvers: Vec::new(),
+            hold_new_phone: true,
+            hold_shared_phone: true,
+            hold_amount_at_or_above: None,
+            hold_after_checks_per_hour: None,
+            approval_window: two_days(),
+            approver_lang: Lang::En,
+        }
+    }
+}
+
+impl StoreSettings {
+    /// Checks what serde's types cannot: ranges, list sizes, address shapes.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.currency_rate <= Decimal::ZERO {
+            return Err(SettingsError::CurrencyRate);
+        }
+        if self.name.chars().count() > STORE_NAME_CHARS_MAX {
+            return Err(SettingsError::NameTooLong);
+        }
+        if self.anti_spam.approvers.len() > APPROVERS_MAX {
+            return Err(SettingsError::TooManyApprovers);
+        }
+        if let Some(bad) = self
+            .anti_spam
+            .approvers
+            .iter()
+            .find(|a| !looks_like_email(a))
+        {
+            return Err(SettingsError::ApproverNotEmail(bad.clone()));
+        }
+        if self.check_ips.len() > CHECK_IPS_MAX {
+            return Err(SettingsError::TooManyCheckIps);
+        }
+        let url = self.whmcs.api_url.trim();
+        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(SettingsError::ApiUrl);
+        }
+        Ok(())
+    }
+
+    /// What the payment machine's guards need from these settings.
+    pub fn policy(&self, credit_tries_max: u32) -> Policy {
+        Policy {
+            approvers: self.anti_spam.approvers.clone(),
+            approval_window: self.anti_spam.approval_window.duration(),
+            credit_tries_max,
+        }
+    }
+}
+
+/// One `@` with text on both sides and no whitespace or angle brackets:
+/// enough to refuse typos without rejecting real addresses.
+fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && s.len() <= 254
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn omitted_fields_take_their_defaults_and_anti_spam_is_off() {
+        let s: StoreSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(s, StoreSettings::default());
+        assert!(!s.anti_spam.enabled);
+        assert_eq!(s.search_window.to_string(), "30m");
+        assert_eq!(s.anti_spam.approval_window.to_string(), "48h");
+    }
+
+    #[test]
+    fn the_design_example_parses() {
+        let json = r#"{
+          "name": "Example Hosting",
+          "whmcs": {"api_url": "https://billing.example.com", "identifier": "abc", "secret": "def"},
+          "currency_rate": "50.50", "currency_label": "USD", "ingest_token": "tok",
+          "anti_spam": {"enabled": true, "approvers": ["owner@example.com"],
+            "hold_new_phone": true, "hold_shared_phone": true,
+            "hold_amount_at_or_above": "5000", "hold_after_checks_per_hour": 10,
+            "approval_window": "48h", "approver_lang": "en"},
+          "search_window": "30m", "check_ips": ["203.0.113.10"]}"#;
+        let s: StoreSettings = serde_json::from_str(json).unwrap();
+        s.validate().unwrap();
+        assert_eq!(s.currency_rate.to_string(), "50.50");
+        assert_eq!(
+            s.anti_spam.hold_amount_at_or_above.unwrap().to_string(),
+            "5000.00"
+        );
+        assert_eq!(format!("{:?}", s.whmcs.secret), "Secret(***)");
+    }
+
+    #[test]
+    fn invalid_settings_are_refused() {
+        let mut s = StoreSettings {
+            currency_rate: Decimal::ZERO,
+            ..Default::default()
+        };
+        assert_eq!(s.validate(), Err(SettingsError::CurrencyRate));
+        s.currency_rate = Decimal::ONE;
+        s.anti_spam.approvers = vec!["not an email".into()];
+        assert!(matches!(
+            s.validate(),
+            Err(SettingsError::ApproverNotEmail(_))
+        ));
+        s.anti_spam.approvers = vec!["a@b@c.com".into()];
+        assert!(matches!(
+            s.validate(),
+            Err(SettingsError::ApproverNotEmail(_))
+        ));
+        s.anti_spam.approvers = vec!["owner@example.com".into()];
+        s.whmcs.api_url = "ftp://x".into();
+        assert_eq!(s.validate(), Err(SettingsError::ApiUrl));
+        assert!(serde_json::from_str::<StoreSettings>(r#"{"nmae": "typo"}"#).is_err());
+        assert!(serde_json::from_str::<StoreSettings>(r#"{"search_window": "soon"}"#).is_err());
+    }
+}

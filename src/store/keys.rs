@@ -1,0 +1,249 @@
+//! Compact, ordered sled keys. Every index lives in one `index` tree under
+//! a one-byte prefix; fields are joined by `0x00` (store ids, phones and
+//! trans_ids never contain it) and numbers are big-endian so that byte
+//! order is time order and scans come out oldest first.
+
+use jiff::Timestamp;
+
+use crate::domain::{Amount, ClientId, PaymentId, Phone, StoreId, TransId};
+use crate::payment::StateName;
+
+/// Index prefixes, one per index.
+pub mod prefix {
+    /// `searching` payments by (store, phone, amount, created, id).
+    pub const WAITING: u8 = b'w';
+    /// Unclaimed transactions by (store, phone, amount, received, trans_id).
+    pub const UNCLAIMED: u8 = b'u';
+    /// Payments by (state, id).
+    pub const STATE: u8 = b's';
+    /// The open payment of an identical check (store, client, phone, amount).
+    pub const CHECK: u8 = b'c';
+    /// Payment deadlines by (due time, id).
+    pub const TIMER: u8 = b't';
+    /// Outbox entries by (due time, outbox key).
+    pub const OUTBOX_DUE: u8 = b'o';
+    /// Credited (store, phone, client) bindings, for anti-spam.
+    pub const BINDING: u8 = b'b';
+}
+
+const SEP: u8 = 0;
+
+/// Builds a key field by field.
+#[derive(Debug, Default, Clone)]
+pub struct Key(Vec<u8>);
+
+impl Key {
+    pub fn new(prefix: u8) -> Key {
+        Key(vec![prefix])
+    }
+
+    pub fn raw() -> Key {
+        Key(Vec::new())
+    }
+
+    pub fn text(mut self, s: &str) -> Key {
+        self.0.extend_from_slice(s.as_bytes());
+        self.0.push(SEP);
+        self
+    }
+
+    pub fn u64(mut self, n: u64) -> Key {
+        self.0.extend_from_slice(&n.to_be_bytes());
+        self
+    }
+
+    pub fn time(self, t: Timestamp) -> Key {
+        self.u64(time_to_u64(t))
+    }
+
+    pub fn byte(mut self, b: u8) -> Key {
+        self.0.push(b);
+        self
+    }
+
+    pub fn bytes(mut self, b: &[u8]) -> Key {
+        self.0.extend_from_slice(b);
+        self
+    }
+
+    pub fn build(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// Milliseconds since the epoch, shifted so that byte order is time order
+/// for times before 1970 too.
+pub fn time_to_u64(t: Timestamp) -> u64 {
+    t.as_millisecond().cast_unsigned() ^ (1 << 63)
+}
+
+pub fn u64_to_time(n: u64) -> Option<Timestamp> {
+    Timestamp::from_millisecond((n ^ (1 << 63)).cast_signed()).ok()
+}
+
+/// Amounts in piastres (1/100 EGP) for index keys.
+pub fn amount_minor(amount: Amount) -> u64 {
+    use rust_decimal::prelude::ToPrimitive;
+    // Amounts have at most two places and are below 10^8, so this is exact.
+    (amount.value() * rust_decimal::Decimal::ONE_HUNDRED)
+        .to_u64()
+        .unwrap_or(u64::MAX)
+}
+
+pub fn payment(id: &PaymentId) -> Vec<u8> {
+    id.as_str().as_bytes().to_vec()
+}
+
+pub fn transaction(store: &StoreId, trans_id: &TransId) -> Vec<u8> {
+    Key::raw()
+        .text(store.as_str())
+        .bytes(trans_id.as_str().as_bytes())
+        .build()
+}
+
+/// Audit entries of a payment, in version order.
+pub fn audit(id: &PaymentId, version: u64) -> Vec<u8> {
+    Key::raw().text(id.as_str()).u64(version).build()
+}
+
+/// Every key of one payment in the audit and outbox trees.
+pub fn payment_prefix(id: &PaymentId) -> Vec<u8> {
+    Key::raw().text(id.as_str()).build()
+}
+
+/// Outbox entries: deterministic, so a retried sled transaction writes the
+/// same key and no id generator runs inside it.
+pub fn outbox(id: &PaymentId, version: u64, index: u8) -> Vec<u8> {
+    Key::raw()
+        .text(id.as_str())
+        .u64(version)
+        .byte(index)
+        .build()
+}
+
+/// Where matching looks for waiting payments or unclaimed transactions.
+pub fn match_prefix(prefix: u8, store: &StoreId, phone: &Phone, amount: Amount) -> Key {
+    Key::new(prefix)
+        .text(store.as_str())
+        .text(phone.as_str())
+        .u64(amount_minor(amount))
+}
+
+pub fn waiting(
+    store: &StoreId,
+    phone: &Phone,
+    amount: Amount,
+    at: Timestamp,
+    id: &PaymentId,
+) -> Vec<u8> {
+    match_prefix(prefix::WAITING, store, phone, amount)
+        .time(at)
+        .bytes(id.as_str().as_bytes())
+        .build()
+}
+
+pub fn unclaimed(
+    store: &StoreId,
+    phone: &Phone,
+    amount: Amount,
+    at: Timestamp,
+    trans_id: &TransId,
+) -> Vec<u8> {
+    match_prefix(prefix::UNCLAIMED, store, phone, amount)
+        .time(at)
+        .bytes(trans_id.as_str().as_bytes())
+        .build()
+}
+
+pub fn by_state(state: StateName, id: &PaymentId) -> Vec<u8> {
+    Key::new(prefix::STATE)
+        .byte(state.code())
+        .bytes(id.as_str().as_bytes())
+        .build()
+}
+
+pub fn state_prefix(state: StateName) -> Vec<u8> {
+    Key::new(prefix::STATE).byte(state.code()).build()
+}
+
+pub fn check(store: &StoreId, client: ClientId, phone: &Phone, amount: Amount) -> Vec<u8> {
+    Key::new(prefix::CHECK)
+        .text(store.as_str())
+        .u64(u64::from(client.get()))
+        .text(phone.as_str())
+        .u64(amount_minor(amount))
+        .build()
+}
+
+pub fn timer(at: Timestamp, id: &PaymentId) -> Vec<u8> {
+    Key::new(prefix::TIMER)
+        .time(at)
+        .bytes(id.as_str().as_bytes())
+        .build()
+}
+
+pub fn outbox_due(at: Timestamp, outbox_key: &[u8]) -> Vec<u8> {
+    Key::new(prefix::OUTBOX_DUE)
+        .time(at)
+        .bytes(outbox_key)
+        .build()
+}
+
+pub fn binding(store: &StoreId, phone: &Phone, client: ClientId) -> Vec<u8> {
+    Key::new(prefix::BINDING)
+        .text(store.as_str())
+        .text(phone.as_str())
+        .u64(u64::from(client.get()))
+        .build()
+}
+
+pub fn binding_prefix(store: &StoreId, phone: &Phone) -> Vec<u8> {
+    Key::new(prefix::BINDING)
+        .text(store.as_str())
+        .text(phone.as_str())
+        .build()
+}
+
+/// The time encoded right after a one-byte prefix (timers, outbox due).
+pub fn due_time(key: &[u8]) -> Option<Timestamp> {
+    let bytes: [u8; 8] = key.get(1..9)?.try_into().ok()?;
+    u64_to_time(u64::from_be_bytes(bytes))
+}
+
+/// The bytes after the prefix and the 8-byte time (timers, outbox due).
+pub fn after_due_time(key: &[u8]) -> &[u8] {
+    key.get(9..).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_keys_sort_in_time_order_across_the_epoch() {
+        let times = [-5_000i64, -1, 0, 1, 1_700_000_000_000];
+        let keys: Vec<u64> = times
+            .iter()
+            .map(|ms| time_to_u64(Timestamp::from_millisecond(*ms).unwrap()))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        for (ms, key) in times.iter().zip(keys) {
+            assert_eq!(u64_to_time(key).unwrap().as_millisecond(), *ms);
+        }
+    }
+
+    #[test]
+    fn amounts_index_in_piastres() {
+        assert_eq!(amount_minor(Amount::parse("100").unwrap()), 10_000);
+        assert_eq!(amount_minor(Amount::parse("0.05").unwrap()), 5);
+    }
+
+    #[test]
+    fn due_time_reads_back_what_timer_wrote() {
+        let at = Timestamp::from_second(1_800_000_000).unwrap();
+        let id = PaymentId::random().unwrap();
+        let key = timer(at, &id);
+        assert_eq!(due_time(&key), Some(at));
+        assert_eq!(after_due_time(&key), id.as_str().as_bytes());
+    }
+}

@@ -1,0 +1,214 @@
+//! Everything sled: records, indexes, the audit log, the outbox, timers and
+//! group commit. Nothing outside this module touches sled.
+//!
+//! Every change of a payment goes through one multi-tree sled transaction
+//! that writes the new state, its audit entry, its outbox entries and its
+//! index entries together; [`Written::durable`] then waits for the group
+//! commit, so nothing is acknowledged before it is on disk.
+
+mod apply;
+mod durability;
+pub mod keys;
+mod merchants;
+mod payments;
+mod records;
+mod timers;
+mod tx;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use apply::{Applied, NotApplied};
+pub use payments::NewPayment;
+pub use records::{
+    AuditEntry, Claim, Deadline, Effect, OutboxEntry, OutboxStatus, PaymentRecord,
+    TransactionRecord,
+};
+pub use timers::DueTimer;
+
+use durability::GroupCommit;
+
+/// Storage failures: "stop, something is broken". Business outcomes
+/// (refused events, unknown payments) are values, not these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data folder is corrupt ({0}); restore it from a backup")]
+    Corrupt(String),
+    #[error("the data folder {0} is in use by another cashgate process")]
+    Locked(String),
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    #[error("a stored record does not decode ({0})")]
+    Decode(String),
+    #[error("an invariant would break: {0}")]
+    Invariant(String),
+    #[error("the write could not be made durable: {0}")]
+    NotDurable(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+/// Settings of the storage layer.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// sled's page cache (its default is 1 GB; memory use runs above it).
+    pub cache_bytes: u64,
+    /// How many failed AddCredit tries end a payment in `credit_failed`.
+    pub credit_tries_max: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            cache_bytes: 64 * 1024 * 1024,
+            credit_tries_max: 8,
+        }
+    }
+}
+
+/// The open data folder. Cheap to clone; the last clone closes it.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    trees: Trees,
+    group_commit: std::sync::Mutex<GroupCommit>,
+    options: StoreOptions,
+}
+
+/// The trees, in the fixed order that transactions use.
+#[derive(Clone)]
+pub(crate) struct Trees {
+    all: [sled::Tree; tx::TREES],
+}
+
+/// A write that is not yet durable: it yields its value only after the
+/// group commit has flushed it.
+#[must_use = "a write is not durable until `durable()` returns"]
+pub struct Written<T> {
+    value: T,
+    ticket: durability::Ticket,
+}
+
+impl<T> Written<T> {
+    pub async fn durable(self) -> Result<T, StoreError> {
+        self.ticket.wait().await.map_err(StoreError::NotDurable)?;
+        Ok(self.value)
+    }
+
+    pub fn durable_blocking(self) -> Result<T, StoreError> {
+        self.ticket
+            .wait_blocking()
+            .map_err(StoreError::NotDurable)?;
+        Ok(self.value)
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the data folder's database.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(options.cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|e| open_error(e, dir))?;
+        let mut trees = Vec::with_capacity(tx::TREES);
+        for name in tx::TREE_NAMES {
+            trees.push(db.open_tree(name)?);
+        }
+        let all: [sled::Tree; tx::TREES] = trees
+            .try_into()
+            .map_err(|_| StoreError::Invariant("tree count".into()))?;
+        let group_commit =
+            GroupCommit::start(db.clone()).map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                trees: Trees { all },
+                group_commit: std::sync::Mutex::new(group_commit),
+                options,
+            }),
+        })
+    }
+
+    /// Flushes, stops the group-commit thread and releases the folder, so
+    /// it can be opened again at once (tests that reboot).
+    pub fn close(self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        if let Ok(mut gc) = self.inner.group_commit.lock() {
+            gc.stop();
+        }
+        Ok(())
+    }
+
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    pub(crate) fn trees(&self) -> &Trees {
+        &self.inner.trees
+    }
+
+    /// Wraps a value whose writes are made; durable after the next flush.
+    pub(crate) fn written<T>(&self, value: T) -> Written<T> {
+        let ticket = match self.inner.group_commit.lock() {
+            Ok(gc) => gc.request(),
+            Err(poisoned) => poisoned.into_inner().request(),
+        };
+        Written { value, ticket }
+    }
+
+    /// Makes everything written so far durable.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        self.written(()).durable().await
+    }
+
+    /// Whether the database answers reads (for `/healthz`).
+    pub fn is_readable(&self) -> bool {
+        self.inner.trees.all[0].first().is_ok()
+    }
+
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.size_on_disk()?)
+    }
+}
+
+fn open_error(e: sled::Error, dir: &Path) -> StoreError {
+    match &e {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            StoreError::Locked(dir.display().to_string())
+        }
+        _ => StoreError::from(e),
+    }
+}
+
+/// Opens a folder, retrying briefly while a previous `Db` in this process
+/// releases its file lock (sled does that on a background thread).
+pub fn open_with_retry(dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+    let mut last = None;
+    for _ in 0..100 {
+        match Store::open(dir, options.clone()) {
+            Err(StoreError::Locked(d)) => {
+                last = Some(StoreError::Locked(d));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+    Err(last.unwrap_or_else(|| StoreError::Locked(dir.display().to_string())))
+}
+
+#[cfg(test)]
+mod tests;

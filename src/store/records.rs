@@ -1,0 +1,139 @@
+//! What sled holds, as serde records (JSON: readable in a debugger, and
+//! new fields default so old records still decode).
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::payment::{Actor, DeadlineKind, HoldReason, IntentKind, State, StateName};
+
+/// One payment: who claims what, and where its machine is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub id: PaymentId,
+    pub store_id: StoreId,
+    pub client_id: ClientId,
+    pub phone: Phone,
+    pub amount: Amount,
+    /// The language of the check that created it (replies, pages).
+    #[serde(default)]
+    pub lang: Lang,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped by every transition and only by transitions.
+    pub version: u64,
+    /// The machine's state with its data (statig's own enum).
+    pub state: State,
+    /// The transaction matching claimed for it, once matched.
+    #[serde(default)]
+    pub claim: Option<Claim>,
+    /// The open window's end, mirrored by a timer index entry.
+    #[serde(default)]
+    pub deadline: Option<Deadline>,
+    /// A check reply has reported this payment credited (`status: true`).
+    #[serde(default)]
+    pub credit_reported: bool,
+}
+
+impl PaymentRecord {
+    pub fn state_name(&self) -> StateName {
+        self.state.name()
+    }
+
+    /// Why anti-spam held it, while it is held.
+    pub fn hold_reasons(&self) -> &[HoldReason] {
+        match &self.state {
+            State::Held { reasons } => reasons,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub trans_id: TransId,
+    /// The credit in the store's WHMCS currency, fixed when matched.
+    pub credit_amount: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub at: Timestamp,
+}
+
+/// An incoming wallet transaction (from an SMS or the JSON form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionRecord {
+    pub store_id: StoreId,
+    pub trans_id: TransId,
+    /// `None` for InstaPay transfers, which carry no payer phone.
+    pub phone: Option<Phone>,
+    pub amount: Amount,
+    pub received_at: Timestamp,
+    pub stored_at: Timestamp,
+    /// The payment that holds the claim now, if any.
+    #[serde(default)]
+    pub claimed_by: Option<PaymentId>,
+    /// The payment it was credited to; set once, never cleared.
+    #[serde(default)]
+    pub credited_to: Option<PaymentId>,
+}
+
+/// One line of a payment's history: written in the same sled transaction
+/// as the state it describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub payment_id: PaymentId,
+    /// The payment's version after this entry.
+    pub version: u64,
+    pub at: Timestamp,
+    /// The event's name, or `created` for the first entry.
+    pub event: String,
+    pub actor: Actor,
+    pub from: Option<StateName>,
+    pub to: StateName,
+    pub reason: Option<String>,
+    pub intents: Vec<IntentKind>,
+}
+
+/// Work a transition decided on, performed by a worker after the write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub payment_id: PaymentId,
+    /// The payment version whose transition wrote it.
+    pub version: u64,
+    pub effect: Effect,
+    /// Not to be performed before this time (backoff).
+    pub due_at: Timestamp,
+    pub created_at: Timestamp,
+    /// Performing tries so far.
+    #[serde(default)]
+    pub tries: u32,
+    #[serde(default)]
+    pub status: OutboxStatus,
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Email each approver of the store a signed link.
+    NotifyApprovers { reasons: Vec<HoldReason> },
+    /// Call WHMCS AddCredit for the payment's claim.
+    AddCredit,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting for its due time.
+    #[default]
+    Pending,
+    /// A worker recorded that it is performing it (durable before the call).
+    InFlight,
+    /// Performed; kept for the audit trail.
+    Done,
+}

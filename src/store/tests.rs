@@ -1,0 +1,287 @@
+//! The storage layer on a real sled folder.
+
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::merchant::StoreSettings;
+use crate::payment::{Actor, Decision, Event, HoldReason, IntentKind, Match, StateName};
+
+fn t0() -> Timestamp {
+    Timestamp::from_second(1_780_000_000).unwrap()
+}
+
+fn store_id() -> StoreId {
+    StoreId::parse("5").unwrap()
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    open_with_retry(dir, StoreOptions::default()).unwrap()
+}
+
+fn setup(store: &Store) {
+    let mut settings = StoreSettings::default();
+    settings.anti_spam.enabled = true;
+    settings.anti_spam.approvers = vec!["owner@example.com".into()];
+    store
+        .put_store_settings(&store_id(), &settings)
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+}
+
+fn transaction(trans_id: &str) -> TransactionRecord {
+    TransactionRecord {
+        store_id: store_id(),
+        trans_id: TransId::parse(trans_id).unwrap(),
+        phone: Some(Phone::parse("01012345678").unwrap()),
+        amount: Amount::parse("100").unwrap(),
+        received_at: t0(),
+        stored_at: t0(),
+        claimed_by: None,
+        credited_to: None,
+    }
+}
+
+fn new_payment(client: u32) -> NewPayment {
+    NewPayment {
+        store_id: store_id(),
+        client_id: ClientId::try_from(client).unwrap(),
+        phone: Phone::parse("01012345678").unwrap(),
+        amount: Amount::parse("100").unwrap(),
+        lang: Lang::En,
+    }
+}
+
+fn matched(trans_id: &str, hold: bool) -> Event {
+    Event::Matched(Match {
+        trans_id: TransId::parse(trans_id).unwrap(),
+        credit_amount: Decimal::new(10000, 2),
+        hold_reasons: if hold {
+            vec![HoldReason::NewPhone]
+        } else {
+            vec![]
+        },
+    })
+}
+
+fn apply(store: &Store, id: &PaymentId, event: &Event) -> Result<Applied, NotApplied> {
+    store
+        .apply(id, event, t0())
+        .unwrap()
+        .map(|w| w.durable_blocking().unwrap())
+}
+
+#[test]
+fn a_transition_writes_state_audit_outbox_claim_and_timer_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store
+        .put_transaction(&transaction("014412345678"))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let created = store
+        .create_payment(&new_payment(42), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    assert_eq!(created.version, 1);
+
+    let applied = apply(&store, &created.id, &matched("014412345678", true)).unwrap();
+    assert_eq!(
+        (applied.from, applied.to),
+        (StateName::Searching, StateName::Held)
+    );
+
+    let record = store.payment(&created.id).unwrap().unwrap();
+    assert_eq!(record.version, 2);
+    assert_eq!(record.hold_reasons(), &[HoldReason::NewPhone]);
+    let history = store.history(&created.id).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].event, "matched");
+    assert_eq!(
+        history[1].intents,
+        vec![
+            IntentKind::ClaimTransaction,
+            IntentKind::NotifyApprovers,
+            IntentKind::SetDeadline
+        ]
+    );
+    let outbox = store.outbox_of(&created.id).unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert!(matches!(outbox[0].effect, Effect::NotifyApprovers { .. }));
+    let tx = store
+        .transaction(&store_id(), &TransId::parse("014412345678").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(tx.claimed_by, Some(created.id.clone()));
+    // The search timer is gone; the approval timer is due in 48 hours.
+    assert!(
+        store
+            .due_timers(t0() + SignedDuration::from_hours(47), 10)
+            .unwrap()
+            .is_empty()
+    );
+    let due = store
+        .due_timers(t0() + SignedDuration::from_hours(48), 10)
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].payment_id, created.id);
+    assert_eq!(
+        store.payments_in_state(StateName::Held, 10).unwrap(),
+        vec![created.id.clone()]
+    );
+    assert!(
+        store
+            .payments_in_state(StateName::Searching, 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_refused_event_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    let created = store
+        .create_payment(&new_payment(42), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let approve = Event::Approve(Decision {
+        actor: Actor::Operator { ip: None },
+        note: None,
+    });
+    let refused = apply(&store, &created.id, &approve).unwrap_err();
+    assert!(matches!(
+        refused,
+        NotApplied::Refused {
+            state: StateName::Searching,
+            ..
+        }
+    ));
+    assert_eq!(store.payment(&created.id).unwrap().unwrap(), created);
+    assert_eq!(store.history(&created.id).unwrap().len(), 1);
+    let unknown = PaymentId::random().unwrap();
+    assert_eq!(
+        apply(&store, &unknown, &approve).unwrap_err(),
+        NotApplied::UnknownPayment
+    );
+}
+
+#[test]
+fn a_claimed_transaction_cannot_be_claimed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store
+        .put_transaction(&transaction("014412345678"))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let a = store
+        .create_payment(&new_payment(42), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let b = store
+        .create_payment(&new_payment(43), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    apply(&store, &a.id, &matched("014412345678", false)).unwrap();
+    let err = store
+        .apply(&b.id, &matched("014412345678", false), t0())
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Invariant(_)), "{err:?}");
+    assert_eq!(
+        store.payment(&b.id).unwrap().unwrap(),
+        b,
+        "the failed write left nothing behind"
+    );
+}
+
+#[test]
+fn reject_releases_the_transaction_and_credit_settles_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store
+        .put_transaction(&transaction("014412345678"))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let trans_id = TransId::parse("014412345678").unwrap();
+    let a = store
+        .create_payment(&new_payment(42), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    apply(&store, &a.id, &matched("014412345678", true)).unwrap();
+    let reject = Event::Reject(Decision {
+        actor: Actor::Operator { ip: None },
+        note: Some("not theirs".into()),
+    });
+    apply(&store, &a.id, &reject).unwrap();
+    let tx = store.transaction(&store_id(), &trans_id).unwrap().unwrap();
+    assert_eq!(tx.claimed_by, None);
+
+    let b = store
+        .create_payment(&new_payment(43), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    apply(&store, &b.id, &matched("014412345678", false)).unwrap();
+    apply(&store, &b.id, &Event::CreditSucceeded).unwrap();
+    let tx = store.transaction(&store_id(), &trans_id).unwrap().unwrap();
+    assert_eq!(tx.credited_to, Some(b.id.clone()));
+    let refused = apply(&store, &b.id, &Event::CreditSucceeded).unwrap_err();
+    assert!(matches!(
+        refused,
+        NotApplied::Refused {
+            state: StateName::Credited,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn everything_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store
+        .put_transaction(&transaction("014412345678"))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let a = store
+        .create_payment(&new_payment(42), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    apply(&store, &a.id, &matched("014412345678", true)).unwrap();
+    let before = store.payment(&a.id).unwrap().unwrap();
+    let history = store.history(&a.id).unwrap();
+    store.close().unwrap();
+
+    let store = open(dir.path());
+    assert_eq!(store.payment(&a.id).unwrap().unwrap(), before);
+    assert_eq!(store.history(&a.id).unwrap(), history);
+    let approve = Event::Approve(Decision {
+        actor: Actor::Approver {
+            email: "owner@example.com".into(),
+            ip: None,
+            user_agent: None,
+        },
+        note: None,
+    });
+    let applied = apply(&store, &a.id, &approve).unwrap();
+    assert_eq!(applied.to, StateName::Crediting);
+    assert_eq!(applied.record.version, 3);
+}

@@ -1,0 +1,86 @@
+//! Durable timers and the outbox queue, read from their indexes: recovery
+//! after a restart is just the next scan, with no payment loaded into
+//! memory until its time has come.
+
+use jiff::Timestamp;
+
+use super::keys::{self, prefix};
+use super::records::OutboxEntry;
+use super::tx::T;
+use super::{Store, StoreError};
+use crate::domain::PaymentId;
+use crate::payment::{DeadlineKind, Event};
+
+/// A payment whose window has closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    pub payment_id: PaymentId,
+    pub at: Timestamp,
+}
+
+impl DueTimer {
+    /// The event a closed window sends, by the kind of window.
+    pub fn event(kind: DeadlineKind) -> Event {
+        match kind {
+            DeadlineKind::Search => Event::SearchWindowOver,
+            DeadlineKind::Approval => Event::ApprovalWindowOver,
+        }
+    }
+}
+
+impl Store {
+    /// Timers due at or before `now`, oldest first, at most `limit`.
+    pub fn due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<DueTimer>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree(T::Index).scan_prefix([prefix::TIMER]).keys() {
+            let key = item?;
+            let Some(at) = keys::due_time(&key) else {
+                continue;
+            };
+            if at > now || out.len() >= limit {
+                break;
+            }
+            let text = std::str::from_utf8(keys::after_due_time(&key)).unwrap_or_default();
+            let payment_id =
+                PaymentId::parse(text).map_err(|e| StoreError::Decode(e.to_string()))?;
+            out.push(DueTimer { payment_id, at });
+        }
+        Ok(out)
+    }
+
+    /// How many timers are waiting, due or not (recovery log line).
+    pub fn timer_count(&self) -> usize {
+        self.tree(T::Index).scan_prefix([prefix::TIMER]).count()
+    }
+
+    /// Outbox entries due at or before `now`, oldest first, at most `limit`,
+    /// with their keys.
+    pub fn due_outbox(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, OutboxEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree(T::Index).scan_prefix([prefix::OUTBOX_DUE]).keys() {
+            let key = item?;
+            let Some(at) = keys::due_time(&key) else {
+                continue;
+            };
+            if at > now || out.len() >= limit {
+                break;
+            }
+            let outbox_key = keys::after_due_time(&key).to_vec();
+            if let Some(entry) = self.read::<OutboxEntry>(T::Outbox, &outbox_key)? {
+                out.push((outbox_key, entry));
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many outbox entries wait to be performed (recovery, metrics).
+    pub fn outbox_depth(&self) -> usize {
+        self.tree(T::Index)
+            .scan_prefix([prefix::OUTBOX_DUE])
+            .count()
+    }
+}
