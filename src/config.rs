@@ -1,1 +1,420 @@
-//! TODO
+//! Typed settings: built-in defaults, then a TOML file (`--config`), then
+//! `CASHGATE_*` variables, last wins (DESIGN.md "Running it"). Every limit
+//! is a setting with its unit in its name.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Secret;
+
+/// The module gives up after 30 s; a check reply must come well before.
+const CHECK_WAIT_MS_MAX: u64 = 25_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Base of links in emails; `http://` + the bound address when unset.
+    pub public_url: Option<String>,
+    /// Generated and kept in the data folder when unset.
+    pub admin_token: Option<Secret>,
+    pub mail: MailSettings,
+    pub limits: Limits,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub whmcs: WhmcsClientSettings,
+    /// How long a check reply waits for the credit.
+    pub check_wait_ms: u64,
+    pub storage: StorageSettings,
+    pub workers: WorkerSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp://host:port`, `smtps://…`, credentials as `smtp://user:pass@host`;
+    /// unset means `.eml` files under the data folder.
+    pub smtp_url: Option<Secret>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    pub checks_per_minute_per_ip: u32,
+    pub checks_per_minute_per_client: u32,
+    pub checks_per_minute_per_phone: u32,
+    pub requests_per_minute_per_store: u32,
+    pub ingest_per_minute_per_store: u32,
+    pub polls_per_minute_per_ip: u32,
+    /// Largest request body accepted.
+    pub body_bytes_max: usize,
+    /// Open connections served at once; more wait in the accept queue.
+    pub connections_max: usize,
+    /// Time a client has to send its request headers.
+    pub header_read_timeout_ms: u64,
+    /// Time a whole request may take, long polls included.
+    pub request_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WhmcsClientSettings {
+    pub timeout_ms: u64,
+    /// Failed AddCredit tries before `credit_failed`.
+    pub credit_tries_max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// sled's page cache.
+    pub cache_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// How often the timer and outbox workers look for due work.
+    pub poll_interval_ms: u64,
+    /// Most timers or outbox entries one scan takes.
+    pub batch_max: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// One JSON object a line instead of text.
+    pub json: bool,
+    /// A `tracing` filter such as `info` or `cashgate=debug`.
+    pub filter: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./cashgate-data"),
+            public_url: None,
+            admin_token: None,
+            mail: MailSettings::default(),
+            limits: Limits::default(),
+            trusted_proxies: Vec::new(),
+            whmcs: WhmcsClientSettings::default(),
+            check_wait_ms: 8000,
+            storage: StorageSettings::default(),
+            workers: WorkerSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: "cashgate <cashgate@localhost>".to_owned(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            checks_per_minute_per_ip: 30,
+            checks_per_minute_per_client: 10,
+            checks_per_minute_per_phone: 10,
+            requests_per_minute_per_store: 600,
+            ingest_per_minute_per_store: 600,
+            polls_per_minute_per_ip: 600,
+            body_bytes_max: 64 * 1024,
+            connections_max: 1024,
+            header_read_timeout_ms: 10_000,
+            request_timeout_ms: 40_000,
+        }
+    }
+}
+
+impl Default for WhmcsClientSettings {
+    fn default() -> Self {
+        WhmcsClientSettings {
+            timeout_ms: 15_000,
+            credit_tries_max: 8,
+        }
+    }
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings {
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            poll_interval_ms: 250,
+            batch_max: 256,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            json: false,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("{variable}: {message}")]
+    Variable { variable: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Defaults, then the file (if any), then the process's environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut settings = match file {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Toml {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Applies every `CASHGATE_*` variable that `lookup` knows.
+    pub fn apply_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        for (variable, apply) in ENV_TABLE {
+            if let Some(value) = lookup(variable) {
+                apply(self, value.trim()).map_err(|message| ConfigError::Variable {
+                    variable: (*variable).to_owned(),
+                    message,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.check_wait_ms > CHECK_WAIT_MS_MAX {
+            return Err(ConfigError::Invalid(format!(
+                "check_wait_ms must be at most {CHECK_WAIT_MS_MAX} (the WHMCS module gives up after 30 s)"
+            )));
+        }
+        let l = &self.limits;
+        let quotas = [
+            l.checks_per_minute_per_ip,
+            l.checks_per_minute_per_client,
+            l.checks_per_minute_per_phone,
+            l.requests_per_minute_per_store,
+            l.ingest_per_minute_per_store,
+            l.polls_per_minute_per_ip,
+        ];
+        if quotas.contains(&0) {
+            return Err(ConfigError::Invalid(
+                "every limits.*_per_minute_* must be at least 1".into(),
+            ));
+        }
+        if l.body_bytes_max == 0 || l.connections_max == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.body_bytes_max and limits.connections_max must be at least 1".into(),
+            ));
+        }
+        if self.whmcs.credit_tries_max == 0 || self.workers.batch_max == 0 {
+            return Err(ConfigError::Invalid(
+                "whmcs.credit_tries_max and workers.batch_max must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+type Apply = fn(&mut Settings, &str) -> Result<(), String>;
+
+fn parse<T: std::str::FromStr>(value: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse::<T>().map_err(|e| format!("{value:?}: {e}"))
+}
+
+/// Every variable and the setting it overrides.
+const ENV_TABLE: &[(&str, Apply)] = &[
+    ("CASHGATE_LISTEN", |s, v| {
+        s.listen = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_DATA_DIR", |s, v| {
+        s.data_dir = PathBuf::from(v);
+        Ok(())
+    }),
+    ("CASHGATE_PUBLIC_URL", |s, v| {
+        s.public_url = Some(v.to_owned());
+        Ok(())
+    }),
+    ("CASHGATE_ADMIN_TOKEN", |s, v| {
+        s.admin_token = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("CASHGATE_SMTP_URL", |s, v| {
+        s.mail.smtp_url = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("CASHGATE_MAIL_FROM", |s, v| {
+        s.mail.from = v.to_owned();
+        Ok(())
+    }),
+    ("CASHGATE_CHECKS_PER_MINUTE_PER_IP", |s, v| {
+        s.limits.checks_per_minute_per_ip = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_CHECKS_PER_MINUTE_PER_CLIENT", |s, v| {
+        s.limits.checks_per_minute_per_client = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_CHECKS_PER_MINUTE_PER_PHONE", |s, v| {
+        s.limits.checks_per_minute_per_phone = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_REQUESTS_PER_MINUTE_PER_STORE", |s, v| {
+        s.limits.requests_per_minute_per_store = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_INGEST_PER_MINUTE_PER_STORE", |s, v| {
+        s.limits.ingest_per_minute_per_store = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_POLLS_PER_MINUTE_PER_IP", |s, v| {
+        s.limits.polls_per_minute_per_ip = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_TRUSTED_PROXIES", |s, v| {
+        s.trusted_proxies = v
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(parse::<IpAddr>)
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }),
+    ("CASHGATE_WHMCS_TIMEOUT_MS", |s, v| {
+        s.whmcs.timeout_ms = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_CHECK_WAIT_MS", |s, v| {
+        s.check_wait_ms = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_LOG_JSON", |s, v| {
+        s.log.json = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_LOG", |s, v| {
+        s.log.filter = v.to_owned();
+        Ok(())
+    }),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn defaults_match_the_design() {
+        let s = Settings::default();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./cashgate-data"));
+        assert_eq!(s.limits.checks_per_minute_per_ip, 30);
+        assert_eq!(s.limits.requests_per_minute_per_store, 600);
+        assert_eq!(s.whmcs.timeout_ms, 15_000);
+        assert_eq!(s.check_wait_ms, 8000);
+        assert_eq!(s.mail.from, "cashgate <cashgate@localhost>");
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn toml_overrides_defaults_and_variables_override_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cashgate.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ncheck_wait_ms = 5000\n[limits]\nchecks_per_minute_per_ip = 5\n",
+        )
+        .unwrap();
+        let mut s = Settings::from_file(&path).unwrap();
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.limits.checks_per_minute_per_ip, 5);
+        assert_eq!(
+            s.limits.checks_per_minute_per_client, 10,
+            "untouched fields keep defaults"
+        );
+        let env: HashMap<&str, &str> = [
+            ("CASHGATE_LISTEN", "127.0.0.1:7000"),
+            ("CASHGATE_CHECKS_PER_MINUTE_PER_IP", "7"),
+            ("CASHGATE_TRUSTED_PROXIES", "10.0.0.1, ::1"),
+            ("CASHGATE_ADMIN_TOKEN", "tok"),
+        ]
+        .into();
+        s.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(s.limits.checks_per_minute_per_ip, 7);
+        assert_eq!(s.check_wait_ms, 5000);
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert!(s.admin_token.unwrap().matches("tok"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut s = Settings::default();
+        let err = s
+            .apply_env(|k| (k == "CASHGATE_CHECK_WAIT_MS").then(|| "soon".into()))
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("CASHGATE_CHECK_WAIT_MS"),
+            "{err}"
+        );
+        s.check_wait_ms = 30_000;
+        assert!(s.validate().is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "lisen = \"typo\"\n").unwrap();
+        assert!(matches!(
+            Settings::from_file(&path),
+            Err(ConfigError::Toml { .. })
+        ));
+    }
+}

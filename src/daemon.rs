@@ -1,1 +1,137 @@
-//! TODO
+//! Wires the daemon together: open the store, recover, start the workers,
+//! serve HTTP until shutdown, then stop the workers and close the store.
+//! Tests call [`run`] with a listener on port 0 and their own clock.
+
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::Secret;
+use crate::http::{App, serve};
+use crate::store::{Store, StoreError, StoreOptions, open_with_retry};
+use crate::worker::run_timers;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("admin token file {path}: {source}")]
+    AdminToken {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the daemon on `listener` until `shutdown` resolves.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    clock: Clock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let store = open_store(&settings).await?;
+    let admin_token = admin_token(&settings)?;
+    let public_url = match &settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        data_dir = %settings.data_dir.display(),
+        timers = store.timer_count(),
+        outbox = store.outbox_depth(),
+        "cashgate is serving; pending timers and outbox work resume from their indexes"
+    );
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let timers = tokio::spawn(run_timers(
+        store.clone(),
+        clock.clone(),
+        settings.workers.clone(),
+        stop_rx,
+    ));
+    let app = Arc::new(App {
+        store: store.clone(),
+        settings: Arc::new(settings),
+        clock,
+        admin_token,
+        public_url,
+    });
+    serve(listener, app, shutdown).await;
+    let _ = stop_tx.send(true);
+    if let Err(e) = timers.await {
+        tracing::error!(error = %e, "timer worker ended abnormally");
+    }
+    tokio::task::spawn_blocking(move || store.close())
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+    tracing::info!("cashgate stopped");
+    Ok(())
+}
+
+/// Opens the data folder off the async threads (sled's open reads files).
+pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
+    let dir = settings.data_dir.clone();
+    let options = store_options(settings);
+    tokio::task::spawn_blocking(move || open_with_retry(&dir, options))
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))?
+}
+
+pub fn store_options(settings: &Settings) -> StoreOptions {
+    StoreOptions {
+        cache_bytes: settings.storage.cache_bytes,
+        credit_tries_max: settings.whmcs.credit_tries_max,
+    }
+}
+
+/// The configured admin token, else the one in the data folder, else a new
+/// one written there (readable by the owner only).
+pub fn admin_token(settings: &Settings) -> Result<Secret, DaemonError> {
+    if let Some(token) = settings.admin_token.as_ref().filter(|t| !t.is_empty()) {
+        return Ok(token.clone());
+    }
+    let path = settings.data_dir.join("admin_token");
+    let wrap = |source| DaemonError::AdminToken {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(Secret::new(text.trim())),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(wrap(e)),
+    }
+    let token = new_token().map_err(wrap)?;
+    write_private(&path, token.expose()).map_err(wrap)?;
+    tracing::info!(path = %path.display(), "created an admin token; read it from this file");
+    Ok(token)
+}
+
+fn new_token() -> std::io::Result<Secret> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(Secret::new(data_encoding::HEXLOWER.encode(&bytes)))
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}

@@ -12,8 +12,10 @@
 //! - [`clock`]: the one source of business time, movable in tests.
 //! - [`http`]: the hyper server and one module per route family.
 //! - [`worker`]: background loops that fire due timers and perform outbox work.
+//! - [`cli`]: logging, signals and the offline `store` commands.
 //! - [`daemon`]: wires store, workers and server together.
 
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;

@@ -1,1 +1,99 @@
-fn main() {}
+//! The `cashgate` command: parses arguments, sets up logging and hands
+//! over to the library. Nothing else lives here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cashgate::clock::Clock;
+use cashgate::config::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "cashgate",
+    version,
+    about = "Vodafone Cash payments to WHMCS credits, exactly once"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon (built-in defaults without --config).
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Print the payment state diagram (Mermaid; --dot for Graphviz).
+    Diagram {
+        #[arg(long)]
+        dot: bool,
+    },
+    /// Manage stores in the data folder while the daemon is stopped.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Create or replace a store from a JSON file, as the admin PUT does.
+    Put {
+        id: String,
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Diagram { dot } => {
+            let text = if dot {
+                cashgate::payment::render_dot()
+            } else {
+                cashgate::payment::render_mermaid()
+            };
+            print!("{text}");
+            Ok(())
+        }
+        Command::Serve { config } => serve(config),
+        Command::Store {
+            command: StoreCommand::Put { id, file, config },
+        } => cashgate::cli::store_put(config.as_deref(), &id, &file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("cashgate: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Option<PathBuf>) -> Result<(), String> {
+    let settings = Settings::load(config.as_deref()).map_err(|e| e.to_string())?;
+    cashgate::cli::init_logging(&settings.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        cashgate::daemon::run(
+            settings,
+            listener,
+            Clock::System,
+            cashgate::cli::shutdown_signal(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    })
+}

@@ -134,7 +134,39 @@ impl Default for AntiSpamSettings {
     }
 }
 
+/// Why a store PUT body was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PutError {
+    #[error("the body is not a valid store: {0}")]
+    Json(String),
+    #[error(transparent)]
+    Invalid(#[from] SettingsError),
+}
+
 impl StoreSettings {
+    /// Reads a PUT body: omitted fields take their defaults, except the
+    /// secrets (`whmcs.secret`, `ingest_token`), which keep their stored
+    /// values when omitted on an update.
+    pub fn from_put_body(
+        body: &[u8],
+        existing: Option<&StoreSettings>,
+    ) -> Result<StoreSettings, PutError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| PutError::Json(e.to_string()))?;
+        let mut settings: StoreSettings =
+            serde_json::from_value(value.clone()).map_err(|e| PutError::Json(e.to_string()))?;
+        if let Some(old) = existing {
+            if value.pointer("/whmcs/secret").is_none() {
+                settings.whmcs.secret = old.whmcs.secret.clone();
+            }
+            if value.get("ingest_token").is_none() {
+                settings.ingest_token = old.ingest_token.clone();
+            }
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
     /// Checks what serde's types cannot: ranges, list sizes, address shapes.
     pub fn validate(&self) -> Result<(), SettingsError> {
         if self.currency_rate <= Decimal::ZERO {
@@ -158,7 +190,7 @@ impl StoreSettings {
             return Err(SettingsError::TooManyCheckIps);
         }
         let url = self.whmcs.api_url.trim();
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(SettingsError::ApiUrl);
         }
         Ok(())
@@ -223,6 +255,26 @@ mod tests {
             "5000.00"
         );
         assert_eq!(format!("{:?}", s.whmcs.secret), "Secret(***)");
+    }
+
+    #[test]
+    fn an_update_keeps_omitted_secrets_and_resets_other_omitted_fields() {
+        let first =
+            br#"{"name": "A", "ingest_token": "tok", "whmcs": {"identifier": "id", "secret": "s3"},
+            "anti_spam": {"enabled": true}}"#;
+        let old = StoreSettings::from_put_body(first, None).unwrap();
+        let update = br#"{"name": "B", "whmcs": {"identifier": "id2"}}"#;
+        let new = StoreSettings::from_put_body(update, Some(&old)).unwrap();
+        assert_eq!(new.name, "B");
+        assert!(new.ingest_token.matches("tok"));
+        assert!(new.whmcs.secret.matches("s3"));
+        assert_eq!(new.whmcs.identifier, "id2");
+        assert!(!new.anti_spam.enabled, "omitted fields take their defaults");
+        let rotate = br#"{"ingest_token": "new"}"#;
+        let rotated = StoreSettings::from_put_body(rotate, Some(&new)).unwrap();
+        assert!(rotated.ingest_token.matches("new"));
+        assert!(StoreSettings::from_put_body(b"[1]", None).is_err());
+        assert!(StoreSettings::from_put_body(br#"{"currency_rate": "0"}"#, None).is_err());
     }
 
     #[test]

@@ -48,6 +48,13 @@ impl Store {
         Ok(out)
     }
 
+    /// Removes a timer index entry that no payment deadline backs.
+    pub fn drop_timer(&self, timer: &DueTimer) -> Result<(), StoreError> {
+        self.tree(T::Index)
+            .remove(keys::timer(timer.at, &timer.payment_id))?;
+        Ok(())
+    }
+
     /// How many timers are waiting, due or not (recovery log line).
     pub fn timer_count(&self) -> usize {
         self.tree(T::Index).scan_prefix([prefix::TIMER]).count()

@@ -1,0 +1,31 @@
+//! The hyper 1 server and its routes. `server` accepts connections within
+//! the limits; `router` dispatches by method and path to one module per
+//! route family; `error` maps every error to its status in one place.
+
+mod error;
+mod health;
+mod reply;
+mod router;
+mod server;
+
+use std::sync::Arc;
+
+pub use error::ApiError;
+pub use router::handle;
+pub use server::serve;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::Secret;
+use crate::store::Store;
+
+/// What every handler may use.
+pub struct App {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    /// Bearer token of the admin API.
+    pub admin_token: Secret,
+    /// Base of links in emails and of `poll_url`s given to other hosts.
+    pub public_url: String,
+}

@@ -1,0 +1,7 @@
+//! Background loops. Each polls its index (no sled subscriptions), so a
+//! restart resumes exactly where the data says, and each stops when the
+//! daemon's stop signal fires.
+
+mod timers;
+
+pub use timers::{fire_due_timers, run_timers};
