@@ -30,6 +30,13 @@ pub enum DaemonError {
     Io(#[from] std::io::Error),
 }
 
+/// Installs `ring` as the process's TLS crypto provider (reqwest and lettre
+/// share it; no C crypto is built). Safe to call more than once.
+pub fn install_crypto_provider() {
+    // An error means a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Runs the daemon on `listener` until `shutdown` resolves.
 pub async fn run(
     settings: Settings,
@@ -37,6 +44,7 @@ pub async fn run(
     clock: Clock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
+    install_crypto_provider();
     let store = open_store(&settings).await?;
     let admin_token = admin_token(&settings)?;
     let public_url = match &settings.public_url {

@@ -14,6 +14,7 @@ mod payments;
 mod records;
 mod timers;
 mod tx;
+mod verify;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -98,6 +99,12 @@ pub(crate) struct Trees {
 pub struct Written<T> {
     value: T,
     ticket: durability::Ticket,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Written<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Written").field(&self.value).finish()
+    }
 }
 
 impl<T> Written<T> {
@@ -187,7 +194,11 @@ impl Store {
 
 fn open_error(e: sled::Error, dir: &Path) -> StoreError {
     match &e {
-        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+        // sled reports a held lock as an `Other` error with this text.
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock") =>
+        {
             StoreError::Locked(dir.display().to_string())
         }
         _ => StoreError::from(e),

@@ -285,3 +285,48 @@ fn everything_survives_a_reopen() {
     assert_eq!(applied.to, StateName::Crediting);
     assert_eq!(applied.record.version, 3);
 }
+
+#[test]
+fn verify_finds_a_missing_audit_entry_and_a_double_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store
+        .put_transaction(&transaction("014412345678"))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let a = store
+        .create_payment(&new_payment(42), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    apply(&store, &a.id, &matched("014412345678", false)).unwrap();
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+
+    // A second payment that claims the same transaction behind the store's back.
+    let b = store
+        .create_payment(&new_payment(43), t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let mut forged = store.payment(&b.id).unwrap().unwrap();
+    forged.claim = store.payment(&a.id).unwrap().unwrap().claim;
+    store
+        .tree(tx::T::Payments)
+        .insert(keys::payment(&b.id), tx::encode(&forged).unwrap())
+        .unwrap();
+    store
+        .tree(tx::T::Audit)
+        .remove(keys::audit(&a.id, 2))
+        .unwrap();
+    let problems = store.verify().unwrap();
+    assert!(
+        problems.iter().any(|p| p.starts_with("invariant 1")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.starts_with("invariant 4")),
+        "{problems:?}"
+    );
+}

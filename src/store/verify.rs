@@ -1,0 +1,230 @@
+//! A consistency check of everything stored: the invariants of DESIGN.md
+//! that storage can show (1: one live claim and at most one credit per
+//! transaction; 3: held payments reach crediting only by an allowed
+//! approve; 4: the audit trail is complete; 5: final states absorb) and
+//! the indexes agree with the records. Tests, fuzzers and crash tests run
+//! it after every step; an operator tool can run it on a copy.
+
+use std::collections::HashMap;
+
+use super::keys;
+use super::records::{AuditEntry, PaymentRecord, TransactionRecord};
+use super::tx::{T, decode};
+use super::{Store, StoreError};
+use crate::domain::PaymentId;
+use crate::merchant::StoreSettings;
+use crate::payment::{Actor, IntentKind, Machine, StateName};
+
+/// Most payments one check looks at (it is meant for tests and copies).
+const VERIFY_PAYMENTS_MAX: usize = 1_000_000;
+
+impl Store {
+    /// Every problem found; empty when all is consistent.
+    pub fn verify(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let mut live_claims: HashMap<String, Vec<PaymentId>> = HashMap::new();
+        let mut credits: HashMap<String, Vec<PaymentId>> = HashMap::new();
+        for item in self.tree(T::Payments).iter().take(VERIFY_PAYMENTS_MAX) {
+            let (_, bytes) = item?;
+            let record: PaymentRecord = decode(T::Payments, &bytes)?;
+            self.verify_payment(&record, &mut problems)?;
+            if let Some(claim) = &record.claim {
+                let key = format!("{}/{}", record.store_id, claim.trans_id);
+                let state = record.state_name();
+                if !matches!(state, StateName::Rejected | StateName::Expired) {
+                    live_claims
+                        .entry(key.clone())
+                        .or_default()
+                        .push(record.id.clone());
+                }
+                if state == StateName::Credited {
+                    credits.entry(key).or_default().push(record.id.clone());
+                }
+            }
+        }
+        for (tx, holders) in live_claims.iter().filter(|(_, h)| h.len() > 1) {
+            problems.push(format!(
+                "invariant 1: transaction {tx} claimed by {holders:?}"
+            ));
+        }
+        for (tx, holders) in credits.iter().filter(|(_, h)| h.len() > 1) {
+            problems.push(format!(
+                "invariant 1: transaction {tx} credited by {holders:?}"
+            ));
+        }
+        Ok(problems)
+    }
+
+    fn verify_payment(
+        &self,
+        r: &PaymentRecord,
+        problems: &mut Vec<String>,
+    ) -> Result<(), StoreError> {
+        let id = &r.id;
+        if let Err(e) = Machine::restore(&r.state) {
+            problems.push(format!("{id}: restore failed: {e}"));
+        }
+        let history = self.history(id)?;
+        verify_history(r, &history, problems);
+        let settings = self.store_settings(&r.store_id)?.unwrap_or_default();
+        verify_decisions(r, &history, &settings, problems);
+        self.verify_outbox(r, &history, problems)?;
+        self.verify_claim(r, problems)?;
+        self.verify_index(r, problems)?;
+        Ok(())
+    }
+
+    fn verify_outbox(
+        &self,
+        r: &PaymentRecord,
+        history: &[AuditEntry],
+        problems: &mut Vec<String>,
+    ) -> Result<(), StoreError> {
+        let outbox = self.outbox_of(&r.id)?;
+        for entry in &outbox {
+            if entry.version > r.version {
+                problems.push(format!(
+                    "{}: outbox entry of version {} beyond the record's {}",
+                    r.id, entry.version, r.version
+                ));
+            }
+        }
+        for audit in history {
+            let wants = audit
+                .intents
+                .iter()
+                .filter(|k| matches!(k, IntentKind::NotifyApprovers | IntentKind::SendAddCredit))
+                .count();
+            let has = outbox.iter().filter(|e| e.version == audit.version).count();
+            if wants != has {
+                problems.push(format!(
+                    "{}: version {} wants {wants} outbox entries, has {has}",
+                    r.id, audit.version
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn verify_claim(
+        &self,
+        r: &PaymentRecord,
+        problems: &mut Vec<String>,
+    ) -> Result<(), StoreError> {
+        let Some(claim) = &r.claim else {
+            return Ok(());
+        };
+        let tx: Option<TransactionRecord> = self.transaction(&r.store_id, &claim.trans_id)?;
+        let Some(tx) = tx else {
+            problems.push(format!(
+                "{}: claims missing transaction {}",
+                r.id, claim.trans_id
+            ));
+            return Ok(());
+        };
+        let state = r.state_name();
+        let holds = tx.claimed_by.as_ref() == Some(&r.id);
+        let released = matches!(state, StateName::Rejected | StateName::Expired);
+        if holds == released {
+            problems.push(format!(
+                "{}: in {state}, but the transaction's claim says {:?}",
+                r.id, tx.claimed_by
+            ));
+        }
+        if (state == StateName::Credited) != (tx.credited_to.as_ref() == Some(&r.id)) {
+            problems.push(format!(
+                "{}: in {state}, but the transaction's credit says {:?}",
+                r.id, tx.credited_to
+            ));
+        }
+        Ok(())
+    }
+
+    fn verify_index(
+        &self,
+        r: &PaymentRecord,
+        problems: &mut Vec<String>,
+    ) -> Result<(), StoreError> {
+        for state in StateName::ALL {
+            let indexed = self
+                .tree(T::Index)
+                .contains_key(keys::by_state(state, &r.id))?;
+            if indexed != (state == r.state_name()) {
+                problems.push(format!("{}: state index says {state}: {indexed}", r.id));
+            }
+        }
+        if let Some(deadline) = r.deadline
+            && !self
+                .tree(T::Index)
+                .contains_key(keys::timer(deadline.at, &r.id))?
+        {
+            problems.push(format!("{}: deadline without a timer", r.id));
+        }
+        Ok(())
+    }
+}
+
+/// Invariants 4 and 5: versions 1..=version, each entry starting where the
+/// previous ended, the last ending in the record's state, nothing after a
+/// final state.
+fn verify_history(r: &PaymentRecord, history: &[AuditEntry], problems: &mut Vec<String>) {
+    let id = &r.id;
+    let versions: Vec<u64> = history.iter().map(|a| a.version).collect();
+    let expected: Vec<u64> = (1..=r.version).collect();
+    if versions != expected {
+        problems.push(format!(
+            "invariant 4: {id} has audit versions {versions:?} for version {}",
+            r.version
+        ));
+    }
+    for pair in history.windows(2) {
+        if pair[1].from != Some(pair[0].to) {
+            problems.push(format!(
+                "invariant 4: {id} audit jumps from {} to {:?}",
+                pair[0].to, pair[1].from
+            ));
+        }
+        if pair[0].to.is_final() {
+            problems.push(format!(
+                "invariant 5: {id} moved on from final state {}",
+                pair[0].to
+            ));
+        }
+    }
+    if history.last().map(|a| a.to) != Some(r.state_name()) {
+        problems.push(format!(
+            "invariant 4: {id} is {} but its audit ends elsewhere",
+            r.state_name()
+        ));
+    }
+}
+
+/// Invariant 3: `held` → `crediting` only by an approve from a listed
+/// approver or an operator.
+fn verify_decisions(
+    r: &PaymentRecord,
+    history: &[AuditEntry],
+    settings: &StoreSettings,
+    problems: &mut Vec<String>,
+) {
+    for a in history
+        .iter()
+        .filter(|a| a.from == Some(StateName::Held) && a.to == StateName::Crediting)
+    {
+        let allowed = match &a.actor {
+            Actor::Operator { .. } => true,
+            Actor::Approver { email, .. } => settings
+                .anti_spam
+                .approvers
+                .iter()
+                .any(|listed| listed.eq_ignore_ascii_case(email)),
+            Actor::System => false,
+        };
+        if a.event != "approve" || !allowed {
+            problems.push(format!(
+                "invariant 3: {} left held by {} from {:?}",
+                r.id, a.event, a.actor
+            ));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `cashgate serve`: built-in defaults, health, graceful stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::daemon::spawn_daemon;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_answers_and_unknown_routes_get_a_json_404() {
+    let daemon = spawn_daemon(|_| {}).await;
+    let health = daemon
+        .http
+        .get(daemon.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let missing = daemon.http.get(daemon.url("/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["status"], false);
+    assert_eq!(body["error"], "invalid_request");
+    assert!(
+        !daemon.admin_token.is_empty(),
+        "an admin token was generated"
+    );
+    daemon.stop().await;
+}
+
+/// The real binary: binds, serves, and on SIGTERM drains and exits 0.
+#[test]
+fn the_binary_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cashgate"))
+        .arg("serve")
+        .env("CASHGATE_LISTEN", "127.0.0.1:0")
+        .env("CASHGATE_DATA_DIR", dir.path())
+        .env("CASHGATE_LOG_JSON", "true")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("daemon log").unwrap();
+        let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(listen) = log["fields"]["listen"].as_str() {
+            break listen.to_owned();
+        }
+    };
+    let health = std::net::TcpStream::connect(&addr).and_then(|mut s| {
+        use std::io::{Read, Write};
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+        let mut reply = String::new();
+        s.read_to_string(&mut reply)?;
+        Ok(reply)
+    });
+    assert!(health.unwrap().starts_with("HTTP/1.1 200"));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("cashgate stopped")),
+        "{rest:?}"
+    );
+    assert!(dir.path().join("admin_token").exists());
+}
+
+/// Recovery: a deadline written while the daemon was down fires after it
+/// starts, from the timer index, driven by the daemon's clock.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deadline_stored_before_a_restart_fires_after_it() {
+    use cashgate::domain::{Amount, ClientId, Lang, Phone, StoreId};
+    use cashgate::payment::StateName;
+    use cashgate::store::{NewPayment, StoreOptions, open_with_retry};
+
+    let daemon = spawn_daemon(|_| {}).await;
+    let (settings, dir, clock) = daemon.stop().await;
+    let new = NewPayment {
+        store_id: StoreId::parse("5").unwrap(),
+        client_id: ClientId::try_from(42).unwrap(),
+        phone: Phone::parse("01012345678").unwrap(),
+        amount: Amount::parse("100").unwrap(),
+        lang: Lang::En,
+    };
+    let store = open_with_retry(dir.path(), StoreOptions::default()).unwrap();
+    let created = store
+        .create_payment(&new, clock.now())
+        .unwrap()
+        .durable()
+        .await
+        .unwrap();
+    store.close().unwrap();
+
+    clock.advance(jiff::SignedDuration::from_mins(31));
+    let daemon = crate::support::daemon::start(settings, dir, clock).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, dir, _) = daemon.stop().await;
+
+    let store = open_with_retry(dir.path(), StoreOptions::default()).unwrap();
+    let record = store.payment(&created.id).unwrap().unwrap();
+    assert_eq!(record.state_name(), StateName::Expired);
+    let history = store.history(&created.id).unwrap();
+    assert_eq!(history.last().unwrap().event, "search_window_over");
+    assert!(store.verify().unwrap().is_empty());
+    store.close().unwrap();
+}
