@@ -23,10 +23,12 @@ pub struct TestDaemon {
 
 /// Settings for tests: permissive limits, fast workers, short waits.
 pub fn test_settings(dir: &std::path::Path) -> Settings {
-    let mut s = Settings::default();
-    s.listen = "127.0.0.1:0".parse().expect("address");
-    s.data_dir = dir.to_path_buf();
-    s.check_wait_ms = 300;
+    let mut s = Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: dir.to_path_buf(),
+        check_wait_ms: 300,
+        ..Settings::default()
+    };
     s.workers.poll_interval_ms = 20;
     let l = &mut s.limits;
     l.checks_per_minute_per_ip = 1_000_000;
