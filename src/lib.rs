@@ -7,6 +7,7 @@
 //!   diagram drawn from it. Pure: no I/O.
 //! - [`store`]: everything sled — records, indexes, the one "apply a
 //!   transition" write, the outbox, timers and group commit.
+//! - [`sms`]: the Vodafone Cash SMS receipt parser and its canonical text.
 //! - [`merchant`]: a merchant store's settings (WHMCS, rate, anti-spam).
 //! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
 //! - [`clock`]: the one source of business time, movable in tests.
@@ -23,5 +24,6 @@ pub mod domain;
 pub mod http;
 pub mod merchant;
 pub mod payment;
+pub mod sms;
 pub mod store;
 pub mod worker;

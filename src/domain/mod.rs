@@ -13,6 +13,8 @@ mod phone;
 mod secret;
 mod window;
 
+pub(crate) use digits::normalise;
+
 pub use amount::{Amount, AmountError};
 pub use client_id::{ClientId, ClientIdError};
 pub use ids::{IdError, PaymentId, StoreId, TransId};
