@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::domain::Secret;
 use crate::http::{App, serve};
 use crate::store::{Store, StoreError, StoreOptions, open_with_retry};
-use crate::worker::run_timers;
+use crate::worker::{Rematcher, run_lane, run_timers};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -63,6 +63,17 @@ pub async fn run(
         store.clone(),
         clock.clone(),
         settings.workers.clone(),
+        stop_rx.clone(),
+    ));
+    let rematcher = Rematcher {
+        store: store.clone(),
+        clock: clock.clone(),
+    };
+    let internal = tokio::spawn(run_lane(
+        store.clone(),
+        clock.clone(),
+        settings.workers.clone(),
+        rematcher,
         stop_rx,
     ));
     let app = Arc::new(App {
@@ -74,8 +85,10 @@ pub async fn run(
     });
     serve(listener, app, shutdown).await;
     let _ = stop_tx.send(true);
-    if let Err(e) = timers.await {
-        tracing::error!(error = %e, "timer worker ended abnormally");
+    for worker in [timers, internal] {
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "a worker ended abnormally");
+        }
     }
     tokio::task::spawn_blocking(move || store.close())
         .await

@@ -6,9 +6,11 @@
 //! - [`payment`]: the statig payment machine, its transition table and the
 //!   diagram drawn from it. Pure: no I/O.
 //! - [`store`]: everything sled — records, indexes, the one "apply a
-//!   transition" write, the outbox, timers and group commit.
+//!   transition" write, matching (a check claims a transaction or a
+//!   transaction a check, atomically), the outbox, timers and group commit.
 //! - [`sms`]: the Vodafone Cash SMS receipt parser and its canonical text.
 //! - [`merchant`]: a merchant store's settings (WHMCS, rate, anti-spam).
+//! - [`antispam`]: the hold rules (and, with the API, the rate limits).
 //! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
 //! - [`clock`]: the one source of business time, movable in tests.
 //! - [`http`]: the hyper server and one module per route family.
@@ -16,6 +18,7 @@
 //! - [`cli`]: logging, signals and the offline `store` commands.
 //! - [`daemon`]: wires store, workers and server together.
 
+pub mod antispam;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -2,16 +2,26 @@
 //! the limits; `router` dispatches by method and path to one module per
 //! route family; `error` maps every error to its status in one place.
 
+mod admin;
+mod auth;
+mod body;
+mod check;
 mod error;
 mod health;
+mod ingest;
+mod messages;
+mod params;
+mod poll;
+mod rate;
 mod reply;
 mod router;
 mod server;
+mod views;
 
 use std::sync::Arc;
 
 pub use error::ApiError;
-pub use router::handle;
+pub use router::{Peer, handle};
 pub use server::serve;
 
 use crate::clock::Clock;

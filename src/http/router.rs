@@ -8,7 +8,7 @@ use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
 use super::reply::Body;
-use super::{ApiError, App, health};
+use super::{ApiError, App, admin, check, health, ingest, poll, rate};
 use crate::domain::Lang;
 
 /// Where a request came from, as the server saw it.
@@ -19,14 +19,33 @@ pub struct Peer {
 
 /// Answers one request. Never panics on input; every error is a response.
 pub async fn handle(app: Arc<App>, peer: Peer, req: Request<Incoming>) -> Response<Body> {
-    let _ = peer;
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let method = req.method().clone();
-    let result = match (segments.as_slice(), &method) {
-        (["healthz"], &Method::GET | &Method::HEAD) => Ok(health::healthz(&app)),
-        (["healthz"], _) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound),
-    };
-    result.unwrap_or_else(|e| e.response(Lang::En))
+    match (segments.as_slice(), &method) {
+        (["healthz"], &Method::GET | &Method::HEAD) => health::healthz(&app),
+        (["api", "payment_link_check"], &Method::GET | &Method::HEAD | &Method::POST) => {
+            check::payment_link_check(app, req).await
+        }
+        (["api", "payments", id], &Method::GET | &Method::HEAD) => {
+            poll::payment(app, id, req).await
+        }
+        (
+            ["api", "public", "store", id, "rate"],
+            &Method::GET | &Method::HEAD | &Method::OPTIONS,
+        ) => rate::rate(&app, id, &method),
+        (["api", "stores", id, "transactions"], &Method::POST) => {
+            ingest::transactions(app, id, req).await
+        }
+        (["admin", rest @ ..], _) => admin::route(app, peer, rest, req).await,
+        (
+            ["healthz"]
+            | ["api", "payment_link_check"]
+            | ["api", "payments", _]
+            | ["api", "public", "store", _, "rate"]
+            | ["api", "stores", _, "transactions"],
+            _,
+        ) => ApiError::MethodNotAllowed.response(Lang::En),
+        _ => ApiError::NotFound.response(Lang::En),
+    }
 }

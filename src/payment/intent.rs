@@ -67,6 +67,17 @@ impl Intent {
 }
 
 impl IntentKind {
+    /// Whether the store writes an outbox entry for this intent (approval
+    /// emails, AddCredit, and the rematch of a released transaction).
+    pub fn queues_outbox(&self) -> bool {
+        matches!(
+            self,
+            IntentKind::NotifyApprovers
+                | IntentKind::SendAddCredit
+                | IntentKind::ReleaseTransaction
+        )
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             IntentKind::ClaimTransaction => "claim tx",

@@ -108,6 +108,18 @@ pub enum SmsError {
     TooLong,
 }
 
+impl SmsError {
+    /// The machine-readable reason kept in the quarantine.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SmsError::UntrustedSender => "untrusted_sender",
+            SmsError::NotAPayment => "not_a_payment",
+            SmsError::Unparseable(_) => "unparseable",
+            SmsError::TooLong => "too_long",
+        }
+    }
+}
+
 /// Parses the notification `text` that arrived from sender id `from`.
 ///
 /// The sender is checked first, so an untrusted text is refused whatever

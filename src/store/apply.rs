@@ -47,7 +47,10 @@ impl Store {
         if let Err(not_applied) = &outcome {
             tracing::info!(payment_id = %id, event = event.kind().as_str(), %not_applied, "event refused");
         }
-        Ok(outcome.map(|applied| self.written(applied)))
+        Ok(outcome.map(|applied| {
+            let changed = vec![(applied.record.id.clone(), applied.record.version)];
+            self.written_changing(applied, changed)
+        }))
     }
 }
 
@@ -133,7 +136,19 @@ fn apply_intent(
             });
             Ok(())
         }
-        Intent::ReleaseTransaction => super::payments::release_transaction(view, after),
+        Intent::ReleaseTransaction => {
+            super::payments::release_transaction(view, after)?;
+            // The released transaction may be what another payment waits for.
+            match &after.claim {
+                Some(claim) => {
+                    let effect = Effect::Rematch {
+                        trans_id: claim.trans_id.clone(),
+                    };
+                    queue(view, after, effect, now, now)
+                }
+                None => Ok(()),
+            }
+        }
         Intent::SettleTransaction => super::payments::settle_transaction(view, after),
         Intent::SetDeadline { kind, at } => {
             after.deadline = Some(Deadline {
@@ -162,11 +177,8 @@ fn queue(
     due_at: Timestamp,
     now: Timestamp,
 ) -> TxResult<()> {
-    let index = match effect {
-        Effect::NotifyApprovers { .. } => 0,
-        Effect::AddCredit => 1,
-    };
-    let key = keys::outbox(&after.id, after.version, index);
+    let key = keys::outbox(&after.id, after.version, effect.slot());
+    let lane = effect.lane().code();
     let entry = OutboxEntry {
         payment_id: after.id.clone(),
         version: after.version,
@@ -178,7 +190,7 @@ fn queue(
         last_error: None,
     };
     view.put(T::Outbox, &key, &entry)?;
-    view.put_raw(T::Index, &keys::outbox_due(due_at, &key), &[])
+    view.put_raw(T::Index, &keys::outbox_due(lane, due_at, &key), &[])
 }
 
 /// Whether an identical check should find this payment: while it is open,
@@ -191,7 +203,11 @@ fn owns_check(record: &PaymentRecord) -> bool {
 /// Writes every index entry derived from a payment record.
 pub(crate) fn index(view: &TxView, r: &PaymentRecord) -> TxResult<()> {
     let id = &r.id;
-    view.put_raw(T::Index, &keys::by_state(r.state_name(), id), &[])?;
+    view.put_raw(
+        T::Index,
+        &keys::by_state(r.state_name(), &r.store_id, id),
+        &[],
+    )?;
     if r.state_name() == StateName::Searching {
         let key = keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id);
         view.put_raw(T::Index, &key, &[])?;
@@ -209,7 +225,7 @@ pub(crate) fn index(view: &TxView, r: &PaymentRecord) -> TxResult<()> {
 /// Removes every index entry derived from a payment record.
 pub(crate) fn unindex(view: &TxView, r: &PaymentRecord) -> TxResult<()> {
     let id = &r.id;
-    view.del(T::Index, &keys::by_state(r.state_name(), id))?;
+    view.del(T::Index, &keys::by_state(r.state_name(), &r.store_id, id))?;
     view.del(
         T::Index,
         &keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id),

@@ -14,7 +14,7 @@ pub mod prefix {
     pub const WAITING: u8 = b'w';
     /// Unclaimed transactions by (store, phone, amount, received, trans_id).
     pub const UNCLAIMED: u8 = b'u';
-    /// Payments by (state, id).
+    /// Payments by (state, store, id).
     pub const STATE: u8 = b's';
     /// The open payment of an identical check (store, client, phone, amount).
     pub const CHECK: u8 = b'c';
@@ -22,8 +22,10 @@ pub mod prefix {
     pub const TIMER: u8 = b't';
     /// Outbox entries by (due time, outbox key).
     pub const OUTBOX_DUE: u8 = b'o';
-    /// Credited (store, phone, client) bindings, for anti-spam.
+    /// Clients each (store, phone) was credited to, for anti-spam.
     pub const BINDING: u8 = b'b';
+    /// Recent check times per (store, client) and (store, phone).
+    pub const VELOCITY: u8 = b'v';
 }
 
 const SEP: u8 = 0;
@@ -155,15 +157,20 @@ pub fn unclaimed(
         .build()
 }
 
-pub fn by_state(state: StateName, id: &PaymentId) -> Vec<u8> {
-    Key::new(prefix::STATE)
-        .byte(state.code())
-        .bytes(id.as_str().as_bytes())
-        .build()
+/// Payments by state, then store: lists by state, or by state and store.
+pub fn by_state(state: StateName, store: &StoreId, id: &PaymentId) -> Vec<u8> {
+    state_prefix(state, Some(store))
+        .into_iter()
+        .chain(id.as_str().bytes())
+        .collect()
 }
 
-pub fn state_prefix(state: StateName) -> Vec<u8> {
-    Key::new(prefix::STATE).byte(state.code()).build()
+pub fn state_prefix(state: StateName, store: Option<&StoreId>) -> Vec<u8> {
+    let key = Key::new(prefix::STATE).byte(state.code());
+    match store {
+        Some(store) => key.text(store.as_str()).build(),
+        None => key.build(),
+    }
 }
 
 pub fn check(store: &StoreId, client: ClientId, phone: &Phone, amount: Amount) -> Vec<u8> {
@@ -182,37 +189,50 @@ pub fn timer(at: Timestamp, id: &PaymentId) -> Vec<u8> {
         .build()
 }
 
-pub fn outbox_due(at: Timestamp, outbox_key: &[u8]) -> Vec<u8> {
+/// Outbox entries of one lane by due time.
+pub fn outbox_due(lane: u8, at: Timestamp, outbox_key: &[u8]) -> Vec<u8> {
     Key::new(prefix::OUTBOX_DUE)
+        .byte(lane)
         .time(at)
         .bytes(outbox_key)
         .build()
 }
 
-pub fn binding(store: &StoreId, phone: &Phone, client: ClientId) -> Vec<u8> {
+/// The clients a phone was credited to, in one store.
+pub fn binding(store: &StoreId, phone: &Phone) -> Vec<u8> {
     Key::new(prefix::BINDING)
         .text(store.as_str())
         .text(phone.as_str())
+        .build()
+}
+
+/// Recent check times of one client in one store (velocity rule).
+pub fn client_checks(store: &StoreId, client: ClientId) -> Vec<u8> {
+    Key::new(prefix::VELOCITY)
+        .text(store.as_str())
+        .byte(b'c')
         .u64(u64::from(client.get()))
         .build()
 }
 
-pub fn binding_prefix(store: &StoreId, phone: &Phone) -> Vec<u8> {
-    Key::new(prefix::BINDING)
+/// Recent check times from one phone in one store (velocity rule).
+pub fn phone_checks(store: &StoreId, phone: &Phone) -> Vec<u8> {
+    Key::new(prefix::VELOCITY)
         .text(store.as_str())
+        .byte(b'p')
         .text(phone.as_str())
         .build()
 }
 
-/// The time encoded right after a one-byte prefix (timers, outbox due).
-pub fn due_time(key: &[u8]) -> Option<Timestamp> {
-    let bytes: [u8; 8] = key.get(1..9)?.try_into().ok()?;
+/// The time encoded at `offset` (1 for timers, 2 for outbox lanes).
+pub fn due_time(key: &[u8], offset: usize) -> Option<Timestamp> {
+    let bytes: [u8; 8] = key.get(offset..offset + 8)?.try_into().ok()?;
     u64_to_time(u64::from_be_bytes(bytes))
 }
 
-/// The bytes after the prefix and the 8-byte time (timers, outbox due).
-pub fn after_due_time(key: &[u8]) -> &[u8] {
-    key.get(9..).unwrap_or_default()
+/// The bytes after the 8-byte time at `offset`.
+pub fn after_due_time(key: &[u8], offset: usize) -> &[u8] {
+    key.get(offset + 8..).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -243,7 +263,7 @@ mod tests {
         let at = Timestamp::from_second(1_800_000_000).unwrap();
         let id = PaymentId::random().unwrap();
         let key = timer(at, &id);
-        assert_eq!(due_time(&key), Some(at));
-        assert_eq!(after_due_time(&key), id.as_str().as_bytes());
+        assert_eq!(due_time(&key, 1), Some(at));
+        assert_eq!(after_due_time(&key, 1), id.as_str().as_bytes());
     }
 }

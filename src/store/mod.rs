@@ -6,11 +6,16 @@
 //! index entries together; [`Written::durable`] then waits for the group
 //! commit, so nothing is acknowledged before it is on disk.
 
+mod antispam;
 mod apply;
+mod changes;
 mod durability;
 pub mod keys;
+mod matching;
 mod merchants;
+mod outbox;
 mod payments;
+mod quarantine;
 mod records;
 mod timers;
 mod tx;
@@ -20,9 +25,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use apply::{Applied, NotApplied};
+pub use changes::Changes;
+pub use matching::{CheckOutcome, IngestOutcome};
 pub use payments::NewPayment;
+pub use quarantine::QuarantineEntry;
 pub use records::{
-    AuditEntry, Claim, Deadline, Effect, OutboxEntry, OutboxStatus, PaymentRecord,
+    AuditEntry, Claim, Deadline, Effect, Lane, OutboxEntry, OutboxStatus, PaymentRecord,
     TransactionRecord,
 };
 pub use timers::DueTimer;
@@ -82,6 +90,8 @@ pub struct Store {
 
 struct Inner {
     db: sled::Db,
+    /// Long polls and check replies waiting for a payment to change.
+    changes: changes::Changes,
     trees: Trees,
     group_commit: std::sync::Mutex<GroupCommit>,
     options: StoreOptions,
@@ -99,6 +109,9 @@ pub(crate) struct Trees {
 pub struct Written<T> {
     value: T,
     ticket: durability::Ticket,
+    /// Payments (and their new versions) to announce once durable.
+    changed: Vec<(crate::domain::PaymentId, u64)>,
+    store: Store,
 }
 
 impl<T: std::fmt::Debug> std::fmt::Debug for Written<T> {
@@ -110,6 +123,7 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Written<T> {
 impl<T> Written<T> {
     pub async fn durable(self) -> Result<T, StoreError> {
         self.ticket.wait().await.map_err(StoreError::NotDurable)?;
+        self.store.announce(&self.changed);
         Ok(self.value)
     }
 
@@ -117,6 +131,7 @@ impl<T> Written<T> {
         self.ticket
             .wait_blocking()
             .map_err(StoreError::NotDurable)?;
+        self.store.announce(&self.changed);
         Ok(self.value)
     }
 }
@@ -143,6 +158,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
+                changes: changes::Changes::default(),
                 trees: Trees { all },
                 group_commit: std::sync::Mutex::new(group_commit),
                 options,
@@ -160,6 +176,10 @@ impl Store {
         Ok(())
     }
 
+    pub(crate) fn inner_db(&self) -> &sled::Db {
+        &self.inner.db
+    }
+
     pub fn options(&self) -> &StoreOptions {
         &self.inner.options
     }
@@ -170,11 +190,36 @@ impl Store {
 
     /// Wraps a value whose writes are made; durable after the next flush.
     pub(crate) fn written<T>(&self, value: T) -> Written<T> {
+        self.written_changing(value, Vec::new())
+    }
+
+    /// Like `written`, and announces the changed payments once durable.
+    pub(crate) fn written_changing<T>(
+        &self,
+        value: T,
+        changed: Vec<(crate::domain::PaymentId, u64)>,
+    ) -> Written<T> {
         let ticket = match self.inner.group_commit.lock() {
             Ok(gc) => gc.request(),
             Err(poisoned) => poisoned.into_inner().request(),
         };
-        Written { value, ticket }
+        Written {
+            value,
+            ticket,
+            changed,
+            store: self.clone(),
+        }
+    }
+
+    fn announce(&self, changed: &[(crate::domain::PaymentId, u64)]) {
+        for (id, version) in changed {
+            self.inner.changes.publish(id, *version);
+        }
+    }
+
+    /// Where waiters subscribe to a payment's changes.
+    pub fn changes(&self) -> &changes::Changes {
+        &self.inner.changes
     }
 
     /// Makes everything written so far durable.

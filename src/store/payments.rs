@@ -77,19 +77,46 @@ impl Store {
         Ok(out)
     }
 
-    /// Ids of payments in a state, from the state index, at most `limit`.
+    /// Ids of payments in a state (of one store, or of all), from the state
+    /// index, at most `limit`.
     pub fn payments_in_state(
         &self,
         state: StateName,
+        store: Option<&StoreId>,
         limit: usize,
     ) -> Result<Vec<PaymentId>, StoreError> {
-        let prefix = keys::state_prefix(state);
+        let prefix = keys::state_prefix(state, store);
         let mut out = Vec::new();
         for item in self.tree(T::Index).scan_prefix(&prefix).keys().take(limit) {
             let key = item?;
-            let text = std::str::from_utf8(&key[prefix.len()..]).unwrap_or_default();
-            let id = PaymentId::parse(text).map_err(|e| StoreError::Decode(e.to_string()))?;
+            // The id follows the store id's separator.
+            let tail = key.rsplit(|b| *b == 0).next().unwrap_or_default();
+            let id = PaymentId::parse(std::str::from_utf8(tail).unwrap_or_default())
+                .map_err(|e| StoreError::Decode(e.to_string()))?;
             out.push(id);
+        }
+        Ok(out)
+    }
+
+    /// A store's transactions in trans_id order, at most `limit`;
+    /// `unclaimed_only` keeps those no payment holds or was credited with.
+    pub fn transactions_of(
+        &self,
+        store: &StoreId,
+        unclaimed_only: bool,
+        limit: usize,
+    ) -> Result<Vec<TransactionRecord>, StoreError> {
+        let prefix = keys::Key::raw().text(store.as_str()).build();
+        let mut out = Vec::new();
+        for item in self.tree(T::Transactions).scan_prefix(prefix) {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, bytes) = item?;
+            let tx: TransactionRecord = super::tx::decode(T::Transactions, &bytes)?;
+            if !unclaimed_only || (tx.claimed_by.is_none() && tx.credited_to.is_none()) {
+                out.push(tx);
+            }
         }
         Ok(out)
     }
@@ -258,6 +285,5 @@ pub(crate) fn settle_transaction(view: &TxView, payment: &PaymentRecord) -> TxRe
         &keys::transaction(&tx.store_id, &claim.trans_id),
         &tx,
     )?;
-    let binding = keys::binding(&payment.store_id, &payment.phone, payment.client_id);
-    view.put_raw(T::Index, &binding, &[])
+    super::antispam::bind(view, payment)
 }

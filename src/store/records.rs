@@ -118,12 +118,54 @@ pub struct OutboxEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "effect", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Effect {
     /// Email each approver of the store a signed link.
     NotifyApprovers { reasons: Vec<HoldReason> },
     /// Call WHMCS AddCredit for the payment's claim.
     AddCredit,
+    /// A released transaction looks for the oldest payment waiting for it.
+    Rematch { trans_id: crate::domain::TransId },
+}
+
+/// Each kind of effect waits in its own queue, so a stuck kind (a WHMCS
+/// that is down) never delays another (an approval email).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Mail,
+    Whmcs,
+    Internal,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 3] = [Lane::Mail, Lane::Whmcs, Lane::Internal];
+
+    pub fn code(&self) -> u8 {
+        match self {
+            Lane::Mail => b'm',
+            Lane::Whmcs => b'w',
+            Lane::Internal => b'i',
+        }
+    }
+}
+
+impl Effect {
+    pub fn lane(&self) -> Lane {
+        match self {
+            Effect::NotifyApprovers { .. } => Lane::Mail,
+            Effect::AddCredit => Lane::Whmcs,
+            Effect::Rematch { .. } => Lane::Internal,
+        }
+    }
+
+    /// Its position among one transition's outbox entries.
+    pub fn slot(&self) -> u8 {
+        match self {
+            Effect::NotifyApprovers { .. } => 0,
+            Effect::AddCredit => 1,
+            Effect::Rematch { .. } => 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

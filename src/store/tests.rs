@@ -131,12 +131,12 @@ fn a_transition_writes_state_audit_outbox_claim_and_timer_together() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].payment_id, created.id);
     assert_eq!(
-        store.payments_in_state(StateName::Held, 10).unwrap(),
+        store.payments_in_state(StateName::Held, None, 10).unwrap(),
         vec![created.id.clone()]
     );
     assert!(
         store
-            .payments_in_state(StateName::Searching, 10)
+            .payments_in_state(StateName::Searching, None, 10)
             .unwrap()
             .is_empty()
     );

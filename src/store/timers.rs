@@ -1,11 +1,9 @@
-//! Durable timers and the outbox queue, read from their indexes: recovery
-//! after a restart is just the next scan, with no payment loaded into
-//! memory until its time has come.
+//! Durable timers, read from their index: recovery after a restart is just
+//! the next scan, with no payment loaded into memory until its time has come.
 
 use jiff::Timestamp;
 
 use super::keys::{self, prefix};
-use super::records::OutboxEntry;
 use super::tx::T;
 use super::{Store, StoreError};
 use crate::domain::PaymentId;
@@ -34,13 +32,13 @@ impl Store {
         let mut out = Vec::new();
         for item in self.tree(T::Index).scan_prefix([prefix::TIMER]).keys() {
             let key = item?;
-            let Some(at) = keys::due_time(&key) else {
+            let Some(at) = keys::due_time(&key, 1) else {
                 continue;
             };
             if at > now || out.len() >= limit {
                 break;
             }
-            let text = std::str::from_utf8(keys::after_due_time(&key)).unwrap_or_default();
+            let text = std::str::from_utf8(keys::after_due_time(&key, 1)).unwrap_or_default();
             let payment_id =
                 PaymentId::parse(text).map_err(|e| StoreError::Decode(e.to_string()))?;
             out.push(DueTimer { payment_id, at });
@@ -58,36 +56,5 @@ impl Store {
     /// How many timers are waiting, due or not (recovery log line).
     pub fn timer_count(&self) -> usize {
         self.tree(T::Index).scan_prefix([prefix::TIMER]).count()
-    }
-
-    /// Outbox entries due at or before `now`, oldest first, at most `limit`,
-    /// with their keys.
-    pub fn due_outbox(
-        &self,
-        now: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, OutboxEntry)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.tree(T::Index).scan_prefix([prefix::OUTBOX_DUE]).keys() {
-            let key = item?;
-            let Some(at) = keys::due_time(&key) else {
-                continue;
-            };
-            if at > now || out.len() >= limit {
-                break;
-            }
-            let outbox_key = keys::after_due_time(&key).to_vec();
-            if let Some(entry) = self.read::<OutboxEntry>(T::Outbox, &outbox_key)? {
-                out.push((outbox_key, entry));
-            }
-        }
-        Ok(out)
-    }
-
-    /// How many outbox entries wait to be performed (recovery, metrics).
-    pub fn outbox_depth(&self) -> usize {
-        self.tree(T::Index)
-            .scan_prefix([prefix::OUTBOX_DUE])
-            .count()
     }
 }

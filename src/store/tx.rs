@@ -12,7 +12,7 @@ use sled::transaction::{
 
 use super::{Store, StoreError};
 
-pub(crate) const TREES: usize = 6;
+pub(crate) const TREES: usize = 7;
 pub(crate) const TREE_NAMES: [&str; TREES] = [
     "stores",
     "payments",
@@ -20,6 +20,7 @@ pub(crate) const TREE_NAMES: [&str; TREES] = [
     "audit",
     "outbox",
     "index",
+    "quarantine",
 ];
 
 /// The trees by name; the discriminant is the position in `TREE_NAMES`.
@@ -31,6 +32,7 @@ pub(crate) enum T {
     Audit = 3,
     Outbox = 4,
     Index = 5,
+    Quarantine = 6,
 }
 
 pub(crate) type TxResult<R> = ConflictableTransactionResult<R, StoreError>;

@@ -13,7 +13,7 @@ use super::tx::{T, decode};
 use super::{Store, StoreError};
 use crate::domain::PaymentId;
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, IntentKind, Machine, StateName};
+use crate::payment::{Actor, Machine, StateName};
 
 /// Most payments one check looks at (it is meant for tests and copies).
 const VERIFY_PAYMENTS_MAX: usize = 1_000_000;
@@ -90,11 +90,7 @@ impl Store {
             }
         }
         for audit in history {
-            let wants = audit
-                .intents
-                .iter()
-                .filter(|k| matches!(k, IntentKind::NotifyApprovers | IntentKind::SendAddCredit))
-                .count();
+            let wants = audit.intents.iter().filter(|k| k.queues_outbox()).count();
             let has = outbox.iter().filter(|e| e.version == audit.version).count();
             if wants != has {
                 problems.push(format!(
@@ -146,9 +142,9 @@ impl Store {
         problems: &mut Vec<String>,
     ) -> Result<(), StoreError> {
         for state in StateName::ALL {
-            let indexed = self
-                .tree(T::Index)
-                .contains_key(keys::by_state(state, &r.id))?;
+            let indexed =
+                self.tree(T::Index)
+                    .contains_key(keys::by_state(state, &r.store_id, &r.id))?;
             if indexed != (state == r.state_name()) {
                 problems.push(format!("{}: state index says {state}: {indexed}", r.id));
             }

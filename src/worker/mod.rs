@@ -2,6 +2,10 @@
 //! restart resumes exactly where the data says, and each stops when the
 //! daemon's stop signal fires.
 
+mod outbox;
+mod rematch;
 mod timers;
 
+pub use outbox::{Performer, perform_due, run_lane};
+pub use rematch::Rematcher;
 pub use timers::{fire_due_timers, run_timers};

@@ -1,6 +1,11 @@
 //! cashgate's integration tests: one binary, a module per capability.
 
+mod admin;
+mod check;
 mod diagram;
+mod ingest;
 mod machine_props;
+mod malformed;
+mod poll;
 mod serve;
 mod support;

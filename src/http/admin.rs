@@ -1,0 +1,225 @@
+//! The admin API (bearer admin token): stores, payments with their
+//! history, operator actions where the machine has the edge,
+//! transactions and the quarantine.
+
+use std::sync::Arc;
+
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::json;
+
+use super::params::Params;
+use super::reply::{Body, json};
+use super::router::Peer;
+use super::views::{PaymentDetail, TransactionView, store_view};
+use super::{ApiError, App, auth, body};
+use crate::domain::{Lang, PaymentId, StoreId};
+use crate::merchant::StoreSettings;
+use crate::payment::{Actor, Decision, Event, StateName};
+use crate::store::NotApplied;
+
+/// Default and largest page of a list.
+const LIST_DEFAULT: usize = 100;
+const LIST_MAX: usize = 1000;
+
+pub async fn route(
+    app: Arc<App>,
+    peer: Peer,
+    segments: &[&str],
+    req: Request<Incoming>,
+) -> Response<Body> {
+    if !auth::bearer_matches(req.headers(), &app.admin_token) {
+        return ApiError::Unauthorized.response(Lang::En);
+    }
+    let method = req.method().clone();
+    let result = match (segments, &method) {
+        (["stores", id], &Method::PUT) => put_store(&app, id, req).await,
+        (["stores", id], &Method::GET) => get_store(&app, id),
+        (["payments"], &Method::GET) => list_payments(&app, &req),
+        (["payments", id], &Method::GET) => payment_detail(&app, id),
+        (["payments", id, action], &Method::POST) => act(&app, peer, id, action, req).await,
+        (["transactions"], &Method::GET) => transactions(&app, &req),
+        (["quarantine"], &Method::GET) => quarantine(&app, &req),
+        (
+            ["stores", _]
+            | ["payments"]
+            | ["payments", _]
+            | ["payments", _, _]
+            | ["transactions"]
+            | ["quarantine"],
+            _,
+        ) => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::NotFound),
+    };
+    result.unwrap_or_else(|e| e.response(Lang::En))
+}
+
+fn store_id(id: &str) -> Result<StoreId, ApiError> {
+    StoreId::parse(id).map_err(|_| ApiError::InvalidStoreId)
+}
+
+fn limit(params: &Params) -> Result<usize, ApiError> {
+    match params.get("limit") {
+        None => Ok(LIST_DEFAULT),
+        Some(l) => l
+            .parse::<usize>()
+            .map(|n| n.clamp(1, LIST_MAX))
+            .map_err(|_| ApiError::InvalidRequest("limit must be a whole number".into())),
+    }
+}
+
+async fn put_store(
+    app: &App,
+    id: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    let id = store_id(id)?;
+    let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
+    let existing = app.store.store_settings(&id)?;
+    let settings = StoreSettings::from_put_body(&bytes, existing.as_ref())
+        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    app.store
+        .put_store_settings(&id, &settings)?
+        .durable()
+        .await?;
+    tracing::info!(store_id = %id, created = existing.is_none(), "store saved");
+    let status = if existing.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json(status, &store_view(id.as_str(), &settings)))
+}
+
+fn get_store(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
+    let id = store_id(id)?;
+    let settings = app
+        .store
+        .store_settings(&id)?
+        .ok_or(ApiError::UnknownStore)?;
+    Ok(json(StatusCode::OK, &store_view(id.as_str(), &settings)))
+}
+
+fn list_payments(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let params = Params::from_query(req.uri().query())?;
+    let limit = limit(&params)?;
+    let store = params
+        .get("store_id")
+        .filter(|s| !s.is_empty())
+        .map(store_id)
+        .transpose()?;
+    let states = match params.get("state").filter(|s| !s.is_empty()) {
+        Some(s) => vec![
+            StateName::parse(s)
+                .ok_or_else(|| ApiError::InvalidRequest(format!("unknown state {s:.32}")))?,
+        ],
+        None => StateName::ALL.to_vec(),
+    };
+    let mut records = Vec::new();
+    for state in states {
+        for id in
+            app.store
+                .payments_in_state(state, store.as_ref(), limit - records.len().min(limit))?
+        {
+            if let Some(record) = app.store.payment(&id)? {
+                records.push(record);
+            }
+        }
+    }
+    let payments: Vec<PaymentDetail> = records.iter().map(PaymentDetail::new).collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"status": true, "payments": payments}),
+    ))
+}
+
+fn payment_detail(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
+    let id = PaymentId::parse(id).map_err(|_| ApiError::UnknownPayment)?;
+    let record = app.store.payment(&id)?.ok_or(ApiError::UnknownPayment)?;
+    let history = app.store.history(&id)?;
+    let outbox = app.store.outbox_of(&id)?;
+    let mut detail = PaymentDetail::new(&record);
+    detail.history = Some(&history);
+    detail.outbox = Some(&outbox);
+    Ok(json(StatusCode::OK, &detail))
+}
+
+async fn act(
+    app: &App,
+    peer: Peer,
+    id: &str,
+    action: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    let id = PaymentId::parse(id).map_err(|_| ApiError::UnknownPayment)?;
+    let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
+    let note = note(&bytes)?;
+    let decision = Decision {
+        actor: Actor::Operator {
+            ip: Some(peer.addr.ip().to_string()),
+        },
+        note,
+    };
+    let event = match action {
+        "approve" => Event::Approve(decision),
+        "reject" => Event::Reject(decision),
+        "retry" => Event::Retry(decision),
+        "mark_credited" => Event::MarkCredited(decision),
+        _ => return Err(ApiError::NotFound),
+    };
+    match app.store.apply(&id, &event, app.clock.now())? {
+        Ok(written) => {
+            let applied = written.durable().await?;
+            tracing::info!(payment_id = %id, from = %applied.from, to = %applied.to, actor = "operator", "operator action");
+            Ok(json(StatusCode::OK, &PaymentDetail::new(&applied.record)))
+        }
+        Err(NotApplied::UnknownPayment) => Err(ApiError::UnknownPayment),
+        Err(NotApplied::Refused { state, .. }) => {
+            Err(ApiError::NotAllowedInState(state.to_string()))
+        }
+    }
+}
+
+/// An optional `{"note": "..."}` body.
+fn note(bytes: &[u8]) -> Result<Option<String>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::InvalidRequest("the body must be JSON".into()))?;
+    match value.get("note") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(n)) if n.chars().count() <= 1000 => Ok(Some(n.clone())),
+        Some(_) => Err(ApiError::InvalidRequest(
+            "note must be a string of at most 1000 characters".into(),
+        )),
+    }
+}
+
+fn transactions(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let params = Params::from_query(req.uri().query())?;
+    let store = store_id(params.get("store_id").unwrap_or_default())?;
+    let unclaimed = matches!(params.get("unclaimed"), Some("true" | "1"));
+    let txs = app
+        .store
+        .transactions_of(&store, unclaimed, limit(&params)?)?;
+    let views: Vec<TransactionView> = txs.iter().map(TransactionView::new).collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"status": true, "transactions": views}),
+    ))
+}
+
+fn quarantine(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let params = Params::from_query(req.uri().query())?;
+    let store = params
+        .get("store_id")
+        .filter(|s| !s.is_empty())
+        .map(store_id)
+        .transpose()?;
+    let entries = app.store.quarantined(store.as_ref(), limit(&params)?)?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"status": true, "quarantine": entries}),
+    ))
+}

@@ -1,0 +1,142 @@
+//! The JSON shapes the API answers with, built from stored records.
+
+use serde::Serialize;
+
+use super::messages;
+use crate::domain::Lang;
+use crate::merchant::StoreSettings;
+use crate::payment::{HoldReason, StateName};
+use crate::store::{AuditEntry, OutboxEntry, PaymentRecord, TransactionRecord};
+
+/// The reply of a check and of a poll (DESIGN.md "Public").
+#[derive(Debug, Serialize)]
+pub struct PaymentReply {
+    pub status: bool,
+    pub state: StateName,
+    pub requires_verification: bool,
+    pub message: &'static str,
+    pub payment_id: String,
+    pub transaction_id: Option<String>,
+    pub amount: String,
+    pub credit_amount: Option<String>,
+    pub poll_url: String,
+}
+
+impl PaymentReply {
+    /// `reports_credit` is true only for the one check reply that reports
+    /// the credit; polls pass false.
+    pub fn new(record: &PaymentRecord, lang: Lang, reports_credit: bool) -> PaymentReply {
+        let state = record.state_name();
+        PaymentReply {
+            status: reports_credit && state == StateName::Credited,
+            state,
+            requires_verification: state == StateName::Held,
+            message: messages::for_state(state, lang),
+            payment_id: record.id.to_string(),
+            transaction_id: record.claim.as_ref().map(|c| c.trans_id.to_string()),
+            amount: record.amount.to_string(),
+            credit_amount: record.claim.as_ref().map(|c| {
+                let mut credit = c.credit_amount;
+                credit.rescale(2);
+                credit.to_string()
+            }),
+            poll_url: format!("/api/payments/{}", record.id),
+        }
+    }
+}
+
+/// A payment as operators see it, with its history.
+#[derive(Debug, Serialize)]
+pub struct PaymentDetail<'a> {
+    pub id: String,
+    pub store_id: String,
+    pub client_id: u32,
+    pub phone: String,
+    pub amount: String,
+    pub state: StateName,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub hold_reasons: &'a [HoldReason],
+    pub state_detail: Option<String>,
+    pub claim: Option<&'a crate::store::Claim>,
+    pub deadline: Option<&'a crate::store::Deadline>,
+    pub credit_reported: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<&'a [AuditEntry]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<&'a [OutboxEntry]>,
+}
+
+impl<'a> PaymentDetail<'a> {
+    pub fn new(r: &'a PaymentRecord) -> PaymentDetail<'a> {
+        let state_detail = match &r.state {
+            crate::payment::State::CreditFailed { reason }
+            | crate::payment::State::CreditUnknown { reason } => Some(reason.clone()),
+            crate::payment::State::Crediting { attempts } if *attempts > 0 => {
+                Some(format!("{attempts} failed tries so far"))
+            }
+            _ => None,
+        };
+        PaymentDetail {
+            id: r.id.to_string(),
+            store_id: r.store_id.to_string(),
+            client_id: r.client_id.get(),
+            phone: r.phone.to_string(),
+            amount: r.amount.to_string(),
+            state: r.state_name(),
+            version: r.version,
+            created_at: r.created_at.to_string(),
+            updated_at: r.updated_at.to_string(),
+            hold_reasons: r.hold_reasons(),
+            state_detail,
+            claim: r.claim.as_ref(),
+            deadline: r.deadline.as_ref(),
+            credit_reported: r.credit_reported,
+            history: None,
+            outbox: None,
+        }
+    }
+}
+
+/// A stored transaction as the ingest endpoint and the admin API show it.
+#[derive(Debug, Serialize)]
+pub struct TransactionView {
+    pub trans_id: String,
+    pub phone: Option<String>,
+    pub amount: String,
+    pub received_at: String,
+    pub payment_id: Option<String>,
+    pub credited_to: Option<String>,
+}
+
+impl TransactionView {
+    pub fn new(tx: &TransactionRecord) -> TransactionView {
+        TransactionView {
+            trans_id: tx.trans_id.to_string(),
+            phone: tx.phone.as_ref().map(ToString::to_string),
+            amount: tx.amount.to_string(),
+            received_at: tx.received_at.to_string(),
+            payment_id: tx.claimed_by.as_ref().map(ToString::to_string),
+            credited_to: tx.credited_to.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// A store's settings without its secrets: only whether they are set.
+pub fn store_view(id: &str, s: &StoreSettings) -> serde_json::Value {
+    let mut value = serde_json::to_value(s).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.remove("ingest_token");
+        obj.insert(
+            "ingest_token_set".into(),
+            (!s.ingest_token.is_empty()).into(),
+        );
+        obj.insert("id".into(), id.into());
+        if let Some(whmcs) = obj.get_mut("whmcs").and_then(|w| w.as_object_mut()) {
+            whmcs.remove("secret");
+            whmcs.insert("secret_set".into(), (!s.whmcs.secret.is_empty()).into());
+        }
+    }
+    value
+}

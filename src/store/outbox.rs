@@ -1,0 +1,78 @@
+//! The outbox queue: entries a transition wrote, found through their lane's
+//! due index, performed by a worker, then marked done (or rescheduled).
+//! Recovery after a restart is the next scan of each lane.
+
+use jiff::Timestamp;
+
+use super::keys::{self, prefix};
+use super::records::{Lane, OutboxEntry, OutboxStatus};
+use super::tx::{T, TxResult, TxView};
+use super::{Store, StoreError, Written};
+
+/// Where the lane's due entries start in the index.
+fn lane_prefix(lane: Lane) -> [u8; 2] {
+    [prefix::OUTBOX_DUE, lane.code()]
+}
+
+/// The offset of the due time in a lane's index key.
+const DUE_OFFSET: usize = 2;
+
+impl Store {
+    /// A lane's entries due at or before `now`, oldest first, at most
+    /// `limit`, with their outbox keys.
+    pub fn due_outbox(
+        &self,
+        lane: Lane,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, OutboxEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree(T::Index).scan_prefix(lane_prefix(lane)).keys() {
+            let key = item?;
+            let Some(at) = keys::due_time(&key, DUE_OFFSET) else {
+                continue;
+            };
+            if at > now || out.len() >= limit {
+                break;
+            }
+            let outbox_key = keys::after_due_time(&key, DUE_OFFSET).to_vec();
+            if let Some(entry) = self.read::<OutboxEntry>(T::Outbox, &outbox_key)? {
+                out.push((outbox_key, entry));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Entries waiting in every lane, due or not (recovery log, metrics).
+    pub fn outbox_depth(&self) -> usize {
+        self.tree(T::Index)
+            .scan_prefix([prefix::OUTBOX_DUE])
+            .count()
+    }
+
+    /// Replaces an entry (status, tries, error) and moves it in its lane's
+    /// due index; `Done` entries leave the index.
+    pub fn update_outbox(
+        &self,
+        key: &[u8],
+        before: &OutboxEntry,
+        after: &OutboxEntry,
+    ) -> Result<Written<()>, StoreError> {
+        self.transact(|view| update_in(view, key, before, after))?;
+        Ok(self.written(()))
+    }
+}
+
+pub(crate) fn update_in(
+    view: &TxView,
+    key: &[u8],
+    before: &OutboxEntry,
+    after: &OutboxEntry,
+) -> TxResult<()> {
+    let lane = before.effect.lane().code();
+    view.del(T::Index, &keys::outbox_due(lane, before.due_at, key))?;
+    if after.status != OutboxStatus::Done {
+        view.put_raw(T::Index, &keys::outbox_due(lane, after.due_at, key), &[])?;
+    }
+    view.put(T::Outbox, key, after)
+}
