@@ -120,3 +120,51 @@ async fn a_deadline_stored_before_a_restart_fires_after_it() {
     assert!(store.verify().unwrap().is_empty());
     store.close().unwrap();
 }
+
+/// A client that never finishes its headers is cut off after
+/// `limits.header_read_timeout_ms`.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let daemon = spawn_daemon(|s| s.limits.header_read_timeout_ms = 300).await;
+    let mut stream = tokio::net::TcpStream::connect(daemon.addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the connection stayed open");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// At most `limits.connections_max` connections are served at once; the
+/// next one waits until a slot frees.
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let daemon = spawn_daemon(|s| s.limits.connections_max = 2).await;
+    // spawn_daemon's health check used a pooled connection: drop the client.
+    let held_a = tokio::net::TcpStream::connect(daemon.addr).await.unwrap();
+    let held_b = tokio::net::TcpStream::connect(daemon.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = tokio::net::TcpStream::connect(daemon.addr).await.unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    let early =
+        tokio::time::timeout(Duration::from_millis(500), third.read_to_end(&mut reply)).await;
+    assert!(
+        early.is_err(),
+        "served beyond the limit: {:?}",
+        String::from_utf8_lossy(&reply)
+    );
+    drop(held_a);
+    drop(held_b);
+    let late = tokio::time::timeout(Duration::from_secs(5), third.read_to_end(&mut reply)).await;
+    assert!(late.is_ok());
+    assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 200"));
+}
