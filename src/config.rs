@@ -59,6 +59,10 @@ pub struct Limits {
     pub header_read_timeout_ms: u64,
     /// Time a whole request may take, long polls included.
     pub request_timeout_ms: u64,
+    /// Keys each rate limiter holds; past it, new keys share one bucket.
+    pub limiter_keys_max: usize,
+    /// How often limiters forget keys whose bucket refilled.
+    pub limiter_cleanup_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +139,8 @@ impl Default for Limits {
             connections_max: 1024,
             header_read_timeout_ms: 10_000,
             request_timeout_ms: 40_000,
+            limiter_keys_max: 100_000,
+            limiter_cleanup_interval_ms: 30_000,
         }
     }
 }

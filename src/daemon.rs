@@ -10,12 +10,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::antispam::Limits;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Secret;
 use crate::http::{App, serve};
 use crate::store::{Store, StoreError, StoreOptions, open_with_retry};
-use crate::worker::{Rematcher, run_lane, run_timers};
+use crate::worker::{Rematcher, run_lane, run_limiter_cleanup, run_timers};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -59,6 +60,12 @@ pub async fn run(
         "cashgate is serving; pending timers and outbox work resume from their indexes"
     );
     let (stop_tx, stop_rx) = watch::channel(false);
+    let limits = Arc::new(Limits::new(&settings.limits));
+    let cleanup = tokio::spawn(run_limiter_cleanup(
+        limits.clone(),
+        settings.limits.limiter_cleanup_interval_ms,
+        stop_rx.clone(),
+    ));
     let timers = tokio::spawn(run_timers(
         store.clone(),
         clock.clone(),
@@ -78,6 +85,7 @@ pub async fn run(
     ));
     let app = Arc::new(App {
         store: store.clone(),
+        limits: limits.clone(),
         settings: Arc::new(settings),
         clock,
         admin_token,
@@ -85,7 +93,7 @@ pub async fn run(
     });
     serve(listener, app, shutdown).await;
     let _ = stop_tx.send(true);
-    for worker in [timers, internal] {
+    for worker in [timers, internal, cleanup] {
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "a worker ended abnormally");
         }

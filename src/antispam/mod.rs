@@ -1,7 +1,12 @@
-//! Anti-spam: the hold rules that decide whether a matched claim needs a
-//! human (DESIGN.md "Anti-spam"). The rules are pure; the store gathers
-//! their facts inside the same transaction that claims the transaction.
+//! Anti-spam (DESIGN.md "Anti-spam"): the hold rules that decide whether a
+//! matched claim needs a human, and the request limits that answer abuse
+//! with 429. The rules are pure; the store gathers their facts inside the
+//! same transaction that claims the transaction.
 
+mod limiter;
+mod limits;
 mod rules;
 
+pub use limiter::{CappedLimiter, RetryAfter};
+pub use limits::{IpKey, Limits};
 pub use rules::{Facts, decide};

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::params::Params;
 use super::reply::{Body, json};
-use super::router::Peer;
+use super::router::Client;
 use super::views::{PaymentDetail, TransactionView, store_view};
 use super::{ApiError, App, auth, body};
 use crate::domain::{Lang, PaymentId, StoreId};
@@ -24,7 +24,7 @@ const LIST_MAX: usize = 1000;
 
 pub async fn route(
     app: Arc<App>,
-    peer: Peer,
+    client: Client,
     segments: &[&str],
     req: Request<Incoming>,
 ) -> Response<Body> {
@@ -37,7 +37,7 @@ pub async fn route(
         (["stores", id], &Method::GET) => get_store(&app, id),
         (["payments"], &Method::GET) => list_payments(&app, &req),
         (["payments", id], &Method::GET) => payment_detail(&app, id),
-        (["payments", id, action], &Method::POST) => act(&app, peer, id, action, req).await,
+        (["payments", id, action], &Method::POST) => act(&app, client, id, action, req).await,
         (["transactions"], &Method::GET) => transactions(&app, &req),
         (["quarantine"], &Method::GET) => quarantine(&app, &req),
         (
@@ -146,7 +146,7 @@ fn payment_detail(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
 
 async fn act(
     app: &App,
-    peer: Peer,
+    client: Client,
     id: &str,
     action: &str,
     req: Request<Incoming>,
@@ -156,7 +156,7 @@ async fn act(
     let note = note(&bytes)?;
     let decision = Decision {
         actor: Actor::Operator {
-            ip: Some(peer.addr.ip().to_string()),
+            ip: Some(client.ip.to_string()),
         },
         note,
     };

@@ -12,19 +12,25 @@ use hyper::body::Incoming;
 
 use super::params::Params;
 use super::reply::{Body, json};
+use super::router::Client;
 use super::views::PaymentReply;
 use super::{ApiError, App, body};
+use crate::antispam::{IpKey, RetryAfter};
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId};
 use crate::payment::StateName;
 use crate::store::{CheckOutcome, NewPayment, PaymentRecord};
 
-pub async fn payment_link_check(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
+pub async fn payment_link_check(
+    app: Arc<App>,
+    client: Client,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let params = match read_params(&app, req).await {
         Ok(p) => p,
         Err(e) => return e.response(Lang::En),
     };
     let lang = Lang::from_param(params.get("lang"));
-    match check(&app, &params, lang).await {
+    match check(&app, client, &params, lang).await {
         Ok(reply) => json(StatusCode::OK, &reply),
         Err(e) => e.response(lang),
     }
@@ -43,9 +49,7 @@ async fn read_params(app: &App, req: Request<Incoming>) -> Result<Params, ApiErr
 }
 
 /// Parses the module's fields into a new payment's request.
-pub fn parse_check(params: &Params, lang: Lang) -> Result<NewPayment, ApiError> {
-    let store_id = StoreId::parse(params.get("store_id").unwrap_or_default().trim())
-        .map_err(|_| ApiError::InvalidStoreId)?;
+fn parse_check(params: &Params, store_id: StoreId, lang: Lang) -> Result<NewPayment, ApiError> {
     let phone = Phone::parse(params.get("phone").unwrap_or_default())
         .map_err(|e| ApiError::InvalidPhone(e.to_string()))?;
     let amount = Amount::parse(params.get("amount").unwrap_or_default())
@@ -61,11 +65,34 @@ pub fn parse_check(params: &Params, lang: Lang) -> Result<NewPayment, ApiError> 
     })
 }
 
-async fn check(app: &App, params: &Params, lang: Lang) -> Result<PaymentReply, ApiError> {
-    let new = parse_check(params, lang)?;
-    if app.store.store_settings(&new.store_id)?.is_none() {
+async fn check(
+    app: &App,
+    client: Client,
+    params: &Params,
+    lang: Lang,
+) -> Result<PaymentReply, ApiError> {
+    let store_id = StoreId::parse(params.get("store_id").unwrap_or_default().trim());
+    let settings = match &store_id {
+        Ok(id) => app.store.store_settings(id)?,
+        Err(_) => None,
+    };
+    // The store's own WHMCS servers carry every customer's check: they skip
+    // the per-IP limit, and only they do.
+    let from_store_server = settings
+        .as_ref()
+        .is_some_and(|s| s.check_ips.contains(&client.ip));
+    if !from_store_server {
+        limited(app.limits.check_ip.check(&IpKey::of(client.ip)))?;
+    }
+    let store_id = store_id.map_err(|_| ApiError::InvalidStoreId)?;
+    if settings.is_none() {
         return Err(ApiError::UnknownStore);
     }
+    let new = parse_check(params, store_id, lang)?;
+    limited(
+        app.limits
+            .check_fields(&new.store_id, new.client_id, &new.phone),
+    )?;
     let outcome = app.store.check(&new, app.clock.now())?.durable().await?;
     let (record, reported) = match outcome {
         CheckOutcome::Repeat {
@@ -83,6 +110,11 @@ async fn check(app: &App, params: &Params, lang: Lang) -> Result<PaymentReply, A
     }
     let waited = wait_for_credit(app, &record.id).await?;
     Ok(PaymentReply::new(&waited.0, lang, waited.1))
+}
+
+/// A refused limit as the API's 429.
+pub fn limited(result: Result<(), RetryAfter>) -> Result<(), ApiError> {
+    result.map_err(|RetryAfter(retry_after_s)| ApiError::RateLimited { retry_after_s })
 }
 
 /// Waits up to `check_wait_ms` for a `crediting` payment to settle. Returns

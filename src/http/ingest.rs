@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::check::limited;
 use super::reply::{Body, json};
 use super::views::TransactionView;
 use super::{ApiError, App, auth, body};
@@ -37,6 +38,8 @@ async fn ingest(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let store_id = StoreId::parse(store_id).map_err(|_| ApiError::InvalidStoreId)?;
+    // Limited before the token is checked, so guessing tokens is slow too.
+    limited(app.limits.ingest_store.check(&store_id.as_str()))?;
     let settings = app
         .store
         .store_settings(&store_id)?

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod body;
 mod check;
+mod client_ip;
 mod error;
 mod health;
 mod ingest;
@@ -21,9 +22,10 @@ mod views;
 use std::sync::Arc;
 
 pub use error::ApiError;
-pub use router::{Peer, handle};
+pub use router::{Client, Peer, handle};
 pub use server::serve;
 
+use crate::antispam::Limits;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Secret;
@@ -32,6 +34,8 @@ use crate::store::Store;
 /// What every handler may use.
 pub struct App {
     pub store: Store,
+    /// Request limits (governor), shared by every connection.
+    pub limits: Arc<Limits>,
     pub settings: Arc<Settings>,
     pub clock: Clock,
     /// Bearer token of the admin API.

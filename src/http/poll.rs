@@ -9,22 +9,33 @@ use std::time::Duration;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 
+use super::check::limited;
 use super::params::Params;
 use super::reply::{Body, json};
+use super::router::Client;
 use super::views::PaymentReply;
 use super::{ApiError, App};
+use crate::antispam::IpKey;
 use crate::domain::{Lang, PaymentId};
 use crate::payment::StateName;
 
 /// The longest a poll may be held.
 const POLL_WAIT_SECONDS_MAX: u64 = 30;
 
-pub async fn payment(app: Arc<App>, id: &str, req: Request<Incoming>) -> Response<Body> {
+pub async fn payment(
+    app: Arc<App>,
+    client: Client,
+    id: &str,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let params = Params::from_query(req.uri().query());
     let lang = params
         .as_ref()
         .map(|p| Lang::from_param(p.get("lang")))
         .unwrap_or_default();
+    if let Err(e) = limited(app.limits.poll_ip.check(&IpKey::of(client.ip))) {
+        return e.response(lang);
+    }
     match poll(&app, id, params).await {
         Ok(reply) => json(StatusCode::OK, &reply),
         Err(e) => e.response(lang),

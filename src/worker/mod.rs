@@ -2,10 +2,12 @@
 //! restart resumes exactly where the data says, and each stops when the
 //! daemon's stop signal fires.
 
+mod limits;
 mod outbox;
 mod rematch;
 mod timers;
 
+pub use limits::run_limiter_cleanup;
 pub use outbox::{Performer, perform_due, run_lane};
 pub use rematch::Rematcher;
 pub use timers::{fire_due_timers, run_timers};
