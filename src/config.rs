@@ -139,7 +139,7 @@ impl Default for Limits {
             connections_max: 1024,
             header_read_timeout_ms: 10_000,
             request_timeout_ms: 40_000,
-            limiter_keys_max: 100_000,
+            limiter_keys_max: 250_000,
             limiter_cleanup_interval_ms: 30_000,
         }
     }

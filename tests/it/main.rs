@@ -1,9 +1,11 @@
 //! cashgate's integration tests: one binary, a module per capability.
 
 mod admin;
+mod antispam;
 mod check;
 mod diagram;
 mod ingest;
+mod limits;
 mod machine_props;
 mod malformed;
 mod poll;

@@ -116,6 +116,14 @@ impl TestDaemon {
     }
 }
 
+impl TestDaemon {
+    /// Stops and starts again on the same folder and clock.
+    pub async fn restart(self) -> TestDaemon {
+        let (settings, dir, clock) = self.stop().await;
+        start(settings, dir, clock).await
+    }
+}
+
 impl Drop for TestDaemon {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -1,0 +1,167 @@
+//! Anti-spam holds: the stolen-claim attack, the rules' edges over HTTP,
+//! and durable velocity counting.
+
+use serde_json::json;
+
+use crate::support::api::STORE;
+use crate::support::daemon::{TestDaemon, spawn_daemon};
+
+async fn store_with(daemon: &TestDaemon, anti_spam: serde_json::Value) {
+    let mut rules = json!({"enabled": true, "approvers": ["owner@example.com"], "hold_new_phone": false, "hold_shared_phone": false});
+    for (k, v) in anti_spam.as_object().unwrap() {
+        rules[k] = v.clone();
+    }
+    let a = daemon.put_store(STORE, json!({"anti_spam": rules})).await;
+    assert!(a.status.is_success(), "{a:?}");
+}
+
+async fn outbox_kinds(daemon: &TestDaemon, id: &str) -> Vec<String> {
+    let detail = daemon.admin_get(&format!("/admin/payments/{id}")).await;
+    detail.body["outbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["effect"]["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Drives a `crediting` payment to `credited` through the store (the
+/// crediting worker is not running here), with the daemon stopped.
+async fn credit_through_store(daemon: TestDaemon, id: &str) -> TestDaemon {
+    let (settings, dir, clock) = daemon.stop().await;
+    let store =
+        cashgate::store::open_with_retry(dir.path(), cashgate::store::StoreOptions::default())
+            .unwrap();
+    let id = cashgate::domain::PaymentId::parse(id).unwrap();
+    let applied = store
+        .apply(&id, &cashgate::payment::Event::CreditSucceeded, clock.now())
+        .unwrap()
+        .unwrap();
+    applied.durable().await.unwrap();
+    store.close().unwrap();
+    crate::support::daemon::start(settings, dir, clock).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guessed_claim_is_held_and_the_owner_is_trusted_after_a_credited_payment() {
+    let daemon = spawn_daemon(|_| {}).await;
+    store_with(
+        &daemon,
+        json!({"hold_new_phone": true, "hold_shared_phone": true}),
+    )
+    .await;
+    // The real customer's money arrives.
+    daemon.ingest_tx("014400000001", "01012345678", "100").await;
+    // An attacker who knows phone and amount claims it with their own id.
+    let attack = daemon.check_simple("666", "100").await;
+    assert_eq!(attack.body["state"], "held");
+    assert_eq!(attack.body["requires_verification"], true);
+    let attack_id = attack.body["payment_id"].as_str().unwrap().to_owned();
+    let detail = daemon
+        .admin_get(&format!("/admin/payments/{attack_id}"))
+        .await;
+    assert_eq!(detail.body["hold_reasons"], json!(["new_phone"]));
+    assert_eq!(
+        outbox_kinds(&daemon, &attack_id).await,
+        vec!["notify_approvers"],
+        "no credit intent"
+    );
+    daemon
+        .admin_post(&format!("/admin/payments/{attack_id}/reject"), &json!({}))
+        .await;
+
+    // The owner's own first payment from this phone is held too (new phone),
+    // then approved and credited.
+    let first = daemon.check_simple("42", "100").await;
+    let first_id = first.body["payment_id"].as_str().unwrap().to_owned();
+    let held = daemon.poll(&first_id, "?wait=5&state=searching").await;
+    assert_eq!(held.body["state"], "held");
+    let approved = daemon
+        .admin_post(&format!("/admin/payments/{first_id}/approve"), &json!({}))
+        .await;
+    assert_eq!(approved.body["state"], "crediting");
+    let daemon = credit_through_store(daemon, &first_id).await;
+
+    // The owner pays again from the same phone: not held.
+    daemon.ingest_tx("014400000002", "01012345678", "250").await;
+    let second = daemon.check_simple("42", "250").await;
+    assert_eq!(second.body["state"], "crediting", "{:?}", second.body);
+    assert_eq!(second.body["requires_verification"], false);
+    // Another client claiming from that phone now trips shared_phone as well.
+    daemon.ingest_tx("014400000003", "01012345678", "300").await;
+    let again = daemon.check_simple("666", "300").await;
+    assert_eq!(again.body["state"], "held");
+    let detail = daemon
+        .admin_get(&format!(
+            "/admin/payments/{}",
+            again.body["payment_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        detail.body["hold_reasons"],
+        json!(["new_phone", "shared_phone"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_amounts_are_held_at_and_above_the_threshold() {
+    let daemon = spawn_daemon(|_| {}).await;
+    store_with(&daemon, json!({"hold_amount_at_or_above": "5000"})).await;
+    for (n, (amount, state)) in [
+        ("4999.99", "crediting"),
+        ("5000", "held"),
+        ("5000.01", "held"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        daemon
+            .ingest_tx(&format!("01440000000{n}"), "01012345678", amount)
+            .await;
+        let reply = daemon.check_simple(&format!("{}", n + 1), amount).await;
+        assert_eq!(reply.body["state"], state, "{amount}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn velocity_counts_checks_durably_and_holds_above_n_an_hour() {
+    let daemon = spawn_daemon(|_| {}).await;
+    store_with(&daemon, json!({"hold_after_checks_per_hour": 3})).await;
+    // Checks 1 and 2 of client 42 (different amounts: new payments, counted).
+    for amount in ["1", "2"] {
+        assert_eq!(
+            daemon.check_simple("42", amount).await.body["state"],
+            "searching"
+        );
+    }
+    // Repeats are not counted.
+    for _ in 0..5 {
+        daemon.check_simple("42", "2").await;
+    }
+    let daemon = daemon.restart().await;
+    // Check 3 (at N) is not held.
+    daemon.ingest_tx("014400000003", "01012345678", "3").await;
+    assert_eq!(
+        daemon.check_simple("42", "3").await.body["state"],
+        "crediting"
+    );
+    // Check 4 (over N), after a restart, is held: the count survived.
+    let daemon = daemon.restart().await;
+    daemon.ingest_tx("014400000004", "01012345678", "4").await;
+    let fourth = daemon.check_simple("42", "4").await;
+    assert_eq!(fourth.body["state"], "held");
+    let detail = daemon
+        .admin_get(&format!(
+            "/admin/payments/{}",
+            fourth.body["payment_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(detail.body["hold_reasons"], json!(["velocity"]));
+    // An hour later the window is empty again.
+    daemon.clock.advance(jiff::SignedDuration::from_mins(61));
+    daemon.ingest_tx("014400000005", "01012345678", "5").await;
+    assert_eq!(
+        daemon.check_simple("42", "5").await.body["state"],
+        "crediting"
+    );
+}
