@@ -40,6 +40,13 @@ pub struct MailSettings {
     /// unset means `.eml` files under the data folder.
     pub smtp_url: Option<Secret>,
     pub from: String,
+    /// Sending tries of one approval email before it is given up.
+    pub tries_max: u32,
+    /// First retry delay; each further try doubles it, up to the maximum.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// One SMTP conversation's time limit.
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +129,10 @@ impl Default for MailSettings {
         MailSettings {
             smtp_url: None,
             from: "cashgate <cashgate@localhost>".to_owned(),
+            tries_max: 12,
+            retry_base_ms: 10_000,
+            retry_max_ms: 3_600_000,
+            timeout_ms: 30_000,
         }
     }
 }

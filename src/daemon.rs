@@ -7,16 +7,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use lettre::message::Mailbox;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::antispam::Limits;
+use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Secret;
 use crate::http::{App, serve};
 use crate::store::{Store, StoreError, StoreOptions, open_with_retry};
-use crate::worker::{Rematcher, run_lane, run_limiter_cleanup, run_timers};
+use crate::worker::{
+    MailSender, MailSetupError, Mailer, Rematcher, run_lane, run_limiter_cleanup, run_timers,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -29,6 +34,10 @@ pub enum DaemonError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("approval key: {0}")]
+    Key(std::io::Error),
+    #[error(transparent)]
+    Mail(#[from] MailSetupError),
 }
 
 /// Installs `ring` as the process's TLS crypto provider (reqwest and lettre
@@ -59,41 +68,37 @@ pub async fn run(
         outbox = store.outbox_depth(),
         "cashgate is serving; pending timers and outbox work resume from their indexes"
     );
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let signer = Arc::new(Signer::load_or_create(&settings.data_dir).map_err(DaemonError::Key)?);
+    let mailer = Mailer::from_settings(&settings.mail, &settings.data_dir)?;
+    let from: Mailbox = settings
+        .mail
+        .from
+        .parse()
+        .map_err(|_| MailSetupError::From(settings.mail.from.clone()))?;
     let limits = Arc::new(Limits::new(&settings.limits));
-    let cleanup = tokio::spawn(run_limiter_cleanup(
-        limits.clone(),
-        settings.limits.limiter_cleanup_interval_ms,
-        stop_rx.clone(),
-    ));
-    let timers = tokio::spawn(run_timers(
-        store.clone(),
-        clock.clone(),
-        settings.workers.clone(),
-        stop_rx.clone(),
-    ));
-    let rematcher = Rematcher {
-        store: store.clone(),
-        clock: clock.clone(),
-    };
-    let internal = tokio::spawn(run_lane(
-        store.clone(),
-        clock.clone(),
-        settings.workers.clone(),
-        rematcher,
-        stop_rx,
-    ));
     let app = Arc::new(App {
         store: store.clone(),
-        limits: limits.clone(),
+        limits,
+        signer: signer.clone(),
         settings: Arc::new(settings),
         clock,
         admin_token,
         public_url,
     });
+    let mail = MailSender {
+        store: store.clone(),
+        clock: app.clock.clone(),
+        mailer,
+        signer,
+        public_url: app.public_url.clone(),
+        from,
+        settings: app.settings.mail.clone(),
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = spawn_workers(&app, mail, stop_rx);
     serve(listener, app, shutdown).await;
     let _ = stop_tx.send(true);
-    for worker in [timers, internal, cleanup] {
+    for worker in workers {
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "a worker ended abnormally");
         }
@@ -103,6 +108,42 @@ pub async fn run(
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     tracing::info!("cashgate stopped");
     Ok(())
+}
+
+/// Starts the background loops: timers, each outbox lane, limiter cleanup.
+fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let workers = app.settings.workers.clone();
+    let rematcher = Rematcher {
+        store: app.store.clone(),
+        clock: app.clock.clone(),
+    };
+    vec![
+        tokio::spawn(run_timers(
+            app.store.clone(),
+            app.clock.clone(),
+            workers.clone(),
+            stop.clone(),
+        )),
+        tokio::spawn(run_lane(
+            app.store.clone(),
+            app.clock.clone(),
+            workers.clone(),
+            rematcher,
+            stop.clone(),
+        )),
+        tokio::spawn(run_lane(
+            app.store.clone(),
+            app.clock.clone(),
+            workers,
+            mail,
+            stop.clone(),
+        )),
+        tokio::spawn(run_limiter_cleanup(
+            app.limits.clone(),
+            app.settings.limits.limiter_cleanup_interval_ms,
+            stop,
+        )),
+    ]
 }
 
 /// Opens the data folder off the async threads (sled's open reads files).

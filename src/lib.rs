@@ -11,6 +11,7 @@
 //! - [`sms`]: the Vodafone Cash SMS receipt parser and its canonical text.
 //! - [`merchant`]: a merchant store's settings (WHMCS, rate, anti-spam).
 //! - [`antispam`]: the hold rules (and, with the API, the rate limits).
+//! - [`approvals`]: signed approval links, the approval email and pages.
 //! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
 //! - [`clock`]: the one source of business time, movable in tests.
 //! - [`http`]: the hyper server and one module per route family.
@@ -19,6 +20,7 @@
 //! - [`daemon`]: wires store, workers and server together.
 
 pub mod antispam;
+pub mod approvals;
 pub mod cli;
 pub mod clock;
 pub mod config;

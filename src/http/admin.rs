@@ -177,6 +177,9 @@ async fn act(
         Err(NotApplied::Refused { state, .. }) => {
             Err(ApiError::NotAllowedInState(state.to_string()))
         }
+        Err(NotApplied::VersionMoved { .. }) => {
+            Err(ApiError::Conflict("the payment moved on".into()))
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! route family; `error` maps every error to its status in one place.
 
 mod admin;
+mod approvals;
 mod auth;
 mod body;
 mod check;
@@ -26,6 +27,7 @@ pub use router::{Client, Peer, handle};
 pub use server::serve;
 
 use crate::antispam::Limits;
+use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Secret;
@@ -38,6 +40,8 @@ pub struct App {
     pub limits: Arc<Limits>,
     pub settings: Arc<Settings>,
     pub clock: Clock,
+    /// Signs approval links and page nonces.
+    pub signer: Arc<Signer>,
     /// Bearer token of the admin API.
     pub admin_token: Secret,
     /// Base of links in emails and of `poll_url`s given to other hosts.

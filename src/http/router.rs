@@ -8,7 +8,7 @@ use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
 use super::reply::Body;
-use super::{ApiError, App, admin, check, client_ip, health, ingest, poll, rate};
+use super::{ApiError, App, admin, approvals, check, client_ip, health, ingest, poll, rate};
 use crate::domain::Lang;
 
 /// Where a request came from, as the server saw it.
@@ -47,6 +47,10 @@ pub async fn handle(app: Arc<App>, peer: Peer, req: Request<Incoming>) -> Respon
         (["api", "stores", id, "transactions"], &Method::POST) => {
             ingest::transactions(app, id, req).await
         }
+        (["approvals", token], &Method::GET | &Method::HEAD) => {
+            approvals::page(app, token, req).await
+        }
+        (["approvals", token], &Method::POST) => approvals::decide(app, client, token, req).await,
         (["admin", rest @ ..], _) => admin::route(app, client, rest, req).await,
         (
             ["healthz"]

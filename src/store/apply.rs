@@ -32,6 +32,9 @@ pub enum NotApplied {
     UnknownPayment,
     #[error("refused in state {state}: {refusal}")]
     Refused { state: StateName, refusal: Refusal },
+    /// The caller decided on an older version of the payment.
+    #[error("the payment moved on from version {expected} to {actual}")]
+    VersionMoved { expected: u64, actual: u64 },
 }
 
 impl Store {
@@ -42,8 +45,35 @@ impl Store {
         event: &Event,
         now: Timestamp,
     ) -> Result<Result<Written<Applied>, NotApplied>, StoreError> {
+        self.apply_at_version(id, event, now, None)
+    }
+
+    /// Like `apply`, but only if the payment is still at `version` (a
+    /// decision made on a page that showed that version).
+    pub fn apply_at_version(
+        &self,
+        id: &PaymentId,
+        event: &Event,
+        now: Timestamp,
+        version: Option<u64>,
+    ) -> Result<Result<Written<Applied>, NotApplied>, StoreError> {
         let tries_max = self.options().credit_tries_max;
-        let outcome = self.transact(|view| apply_in(view, id, event, now, tries_max))?;
+        let outcome = self.transact(|view| {
+            if let Some(expected) = version {
+                let current = view.get::<PaymentRecord>(T::Payments, &keys::payment(id))?;
+                match current {
+                    None => return Ok(Err(NotApplied::UnknownPayment)),
+                    Some(r) if r.version != expected => {
+                        return Ok(Err(NotApplied::VersionMoved {
+                            expected,
+                            actual: r.version,
+                        }));
+                    }
+                    Some(_) => {}
+                }
+            }
+            apply_in(view, id, event, now, tries_max)
+        })?;
         if let Err(not_applied) = &outcome {
             tracing::info!(payment_id = %id, event = event.kind().as_str(), %not_applied, "event refused");
         }
@@ -188,6 +218,7 @@ fn queue(
         tries: 0,
         status: OutboxStatus::Pending,
         last_error: None,
+        parts_done: Vec::new(),
     };
     view.put(T::Outbox, &key, &entry)?;
     view.put_raw(T::Index, &keys::outbox_due(lane, due_at, &key), &[])

@@ -115,6 +115,10 @@ pub struct OutboxEntry {
     pub status: OutboxStatus,
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Parts already performed (approvers already emailed), so a retry
+    /// never repeats them.
+    #[serde(default)]
+    pub parts_done: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,4 +182,6 @@ pub enum OutboxStatus {
     InFlight,
     /// Performed; kept for the audit trail.
     Done,
+    /// Given up after its tries (the reason is in `last_error`); kept.
+    Failed,
 }

@@ -2,12 +2,16 @@
 //! restart resumes exactly where the data says, and each stops when the
 //! daemon's stop signal fires.
 
+mod backoff;
 mod limits;
+mod mail;
 mod outbox;
 mod rematch;
 mod timers;
 
+pub use backoff::backoff;
 pub use limits::run_limiter_cleanup;
+pub use mail::{MailSender, MailSetupError, Mailer, SendError};
 pub use outbox::{Performer, perform_due, run_lane};
 pub use rematch::Rematcher;
 pub use timers::{fire_due_timers, run_timers};

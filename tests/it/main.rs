@@ -2,6 +2,7 @@
 
 mod admin;
 mod antispam;
+mod approvals;
 mod check;
 mod diagram;
 mod ingest;

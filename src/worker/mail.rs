@@ -1,0 +1,218 @@
+//! The mail lane: emails every approver of a held payment a signed link.
+//! Each approver's email is recorded as sent (durably) before the next is
+//! sent, so a restart repeats at most the one email in flight; SMTP
+//! failures are retried with backoff, a bounded number of times.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::backoff::backoff;
+use super::outbox::Performer;
+use crate::approvals::{ApprovalView, Claims, Signer, compose};
+use crate::clock::Clock;
+use crate::config::MailSettings;
+use crate::payment::StateName;
+use crate::store::{Effect, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError};
+
+/// Where emails go: an SMTP server, or `.eml` files when none is set.
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailSetupError {
+    #[error("mail.smtp_url is not a usable SMTP URL: {0}")]
+    Url(String),
+    #[error("mail.from {0:?} is not a mailbox")]
+    From(String),
+    #[error("cannot create the mail folder {0}: {1}")]
+    Folder(String, std::io::Error),
+}
+
+/// Why one send failed; permanent failures are not retried.
+#[derive(Debug)]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl Mailer {
+    pub fn from_settings(
+        settings: &MailSettings,
+        data_dir: &Path,
+    ) -> Result<Mailer, MailSetupError> {
+        match &settings.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    // lettre's error names the URL part, never the password.
+                    .map_err(|e| MailSetupError::Url(e.to_string()))?
+                    .timeout(Some(Duration::from_millis(settings.timeout_ms)))
+                    .build();
+                Ok(Mailer::Smtp(transport))
+            }
+            None => {
+                let dir = data_dir.join("mail");
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| MailSetupError::Folder(dir.display().to_string(), e))?;
+                Ok(Mailer::Files(AsyncFileTransport::new(dir)))
+            }
+        }
+    }
+
+    pub async fn send(&self, message: Message) -> Result<(), SendError> {
+        match self {
+            Mailer::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
+            Mailer::Files(files) => files
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError {
+                    permanent: false,
+                    message: e.to_string(),
+                }),
+        }
+    }
+}
+
+/// Performs `notify_approvers` entries.
+pub struct MailSender {
+    pub store: Store,
+    pub clock: Clock,
+    pub mailer: Mailer,
+    pub signer: Arc<Signer>,
+    /// Base of the links (`public_url`).
+    pub public_url: String,
+    pub from: Mailbox,
+    pub settings: MailSettings,
+}
+
+impl MailSender {
+    /// Replaces the stored entry and returns the new one.
+    async fn save(
+        &self,
+        key: &[u8],
+        before: &OutboxEntry,
+        after: OutboxEntry,
+    ) -> Result<OutboxEntry, StoreError> {
+        self.store
+            .update_outbox(key, before, &after)?
+            .durable()
+            .await?;
+        Ok(after)
+    }
+
+    /// The payment to ask about, if it still waits for this decision.
+    fn still_held(&self, entry: &OutboxEntry) -> Result<Option<PaymentRecord>, StoreError> {
+        let record = self.store.payment(&entry.payment_id)?;
+        Ok(record.filter(|r| r.state_name() == StateName::Held && r.version == entry.version))
+    }
+
+    fn link(&self, record: &PaymentRecord, approver: &str, version: u64) -> String {
+        let expires_at = record
+            .deadline
+            .map(|d| d.at)
+            .unwrap_or(jiff::Timestamp::MAX);
+        let token = self.signer.token(&Claims {
+            payment_id: record.id.clone(),
+            approver: approver.to_owned(),
+            version,
+            expires_at,
+        });
+        format!("{}/approvals/{token}", self.public_url)
+    }
+
+    /// Reschedules after a transient failure, or gives up after the tries.
+    async fn retry_later(
+        &self,
+        key: &[u8],
+        entry: &OutboxEntry,
+        error: String,
+    ) -> Result<(), StoreError> {
+        let tries = entry.tries.saturating_add(1);
+        let mut next = OutboxEntry {
+            tries,
+            last_error: Some(error.clone()),
+            ..entry.clone()
+        };
+        if tries >= self.settings.tries_max {
+            tracing::error!(payment_id = %entry.payment_id, tries, error, "approval email given up");
+            next.status = OutboxStatus::Failed;
+        } else {
+            let delay = backoff(
+                tries,
+                self.settings.retry_base_ms,
+                self.settings.retry_max_ms,
+            );
+            next.due_at = self.clock.now() + delay;
+            tracing::warn!(payment_id = %entry.payment_id, tries, ?delay, error, "approval email will be retried");
+        }
+        self.save(key, entry, next).await.map(|_| ())
+    }
+}
+
+impl Performer for MailSender {
+    fn lane(&self) -> Lane {
+        Lane::Mail
+    }
+
+    async fn perform(&self, key: Vec<u8>, entry: OutboxEntry) -> Result<(), StoreError> {
+        let done = |e: &OutboxEntry| OutboxEntry {
+            status: OutboxStatus::Done,
+            ..e.clone()
+        };
+        let (Effect::NotifyApprovers { .. }, Some(record)) =
+            (&entry.effect, self.still_held(&entry)?)
+        else {
+            // Decided (or gone) before its email left: nothing to ask.
+            return self.save(&key, &entry, done(&entry)).await.map(|_| ());
+        };
+        let settings = self
+            .store
+            .store_settings(&record.store_id)?
+            .unwrap_or_default();
+        if settings.anti_spam.approvers.is_empty() {
+            tracing::warn!(payment_id = %record.id, "held payment has no approvers: an operator must decide");
+        }
+        let view = ApprovalView::new(&record, &settings, self.store.history(&record.id)?);
+        let mut current = entry;
+        for approver in &settings.anti_spam.approvers {
+            let failed_mark = format!("failed:{approver}");
+            if current
+                .parts_done
+                .iter()
+                .any(|p| p == approver || *p == failed_mark)
+            {
+                continue;
+            }
+            let link = self.link(&record, approver, current.version);
+            let sent = match compose(&view, approver, &link, &self.from) {
+                Ok(message) => self.mailer.send(message).await,
+                Err(e) => Err(SendError {
+                    permanent: true,
+                    message: e.to_string(),
+                }),
+            };
+            let mut next = current.clone();
+            match sent {
+                Ok(()) => next.parts_done.push(approver.clone()),
+                Err(e) if e.permanent => {
+                    tracing::error!(payment_id = %record.id, approver, error = e.message, "approval email refused");
+                    next.parts_done.push(failed_mark);
+                    next.last_error = Some(e.message);
+                }
+                Err(e) => return self.retry_later(&key, &current, e.message).await,
+            }
+            current = self.save(&key, &current, next).await?;
+        }
+        tracing::info!(payment_id = %record.id, approvers = settings.anti_spam.approvers.len(), "approval emails sent");
+        self.save(&key, &current, done(&current)).await.map(|_| ())
+    }
+}
