@@ -164,12 +164,20 @@ mod tests {
         assert!(raw.contains(link));
         assert!(compose(&view, "not an address", link, &from).is_err());
 
-        let arabic = ApprovalView { lang: Lang::Ar, ..view };
-        let raw = compose(&arabic, "owner@example.com", link, &from).unwrap().formatted();
+        let arabic = ApprovalView {
+            lang: Lang::Ar,
+            ..view
+        };
+        let raw = compose(&arabic, "owner@example.com", link, &from)
+            .unwrap()
+            .formatted();
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
         assert!(parsed.subject().unwrap().starts_with("موافقة أو رفض"));
         let text = parsed.body_text(0).unwrap();
-        assert!(text.contains("تم إضافة دفعات من هذا الرقم لعميل آخر"), "{text}");
+        assert!(
+            text.contains("تم إضافة دفعات من هذا الرقم لعميل آخر"),
+            "{text}"
+        );
         assert!(text.contains(link));
         assert!(parsed.body_html(0).unwrap().contains(r#"dir="rtl""#));
     }

@@ -216,11 +216,12 @@ impl PaymentFlow {
     }
 
     /// States that wait for an operator share the retry edge.
-    /// - `retry` (operator) => `crediting` (AddCredit)
+    /// - `retry` (operator) => `crediting` (reset the store's breaker, AddCredit)
     #[superstate]
     fn needs_operator(context: &mut Ctx, event: &Event) -> Outcome<State> {
         match event {
             Event::Retry(Decision { actor, .. }) if Ctx::is_operator(actor) => {
+                context.push(Intent::ResetBreaker);
                 context.add_credit_now();
                 Transition(State::crediting(0))
             }

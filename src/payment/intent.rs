@@ -39,6 +39,9 @@ pub enum Intent {
     NotifyApprovers { reasons: Vec<HoldReason> },
     /// Outbox: call WHMCS AddCredit, not before the given time.
     SendAddCredit { not_before: Timestamp },
+    /// Storage: an operator's retry closes the store's WHMCS breaker, so
+    /// its calls resume (one call tells whether the problem is fixed).
+    ResetBreaker,
 }
 
 /// An intent's name without its data, for the transition table.
@@ -51,6 +54,7 @@ pub enum IntentKind {
     SetDeadline,
     NotifyApprovers,
     SendAddCredit,
+    ResetBreaker,
 }
 
 impl Intent {
@@ -62,6 +66,7 @@ impl Intent {
             Intent::SetDeadline { .. } => IntentKind::SetDeadline,
             Intent::NotifyApprovers { .. } => IntentKind::NotifyApprovers,
             Intent::SendAddCredit { .. } => IntentKind::SendAddCredit,
+            Intent::ResetBreaker => IntentKind::ResetBreaker,
         }
     }
 }
@@ -86,6 +91,7 @@ impl IntentKind {
             IntentKind::SetDeadline => "set deadline",
             IntentKind::NotifyApprovers => "email approvers",
             IntentKind::SendAddCredit => "AddCredit",
+            IntentKind::ResetBreaker => "reset breaker",
         }
     }
 }

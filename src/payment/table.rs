@@ -195,7 +195,7 @@ pub const EDGES: &[Edge] = &[
         G::Always,
         A::Operator,
         S::Crediting,
-        &[I::SendAddCredit],
+        &[I::ResetBreaker, I::SendAddCredit],
     ),
     edge(
         S::CreditFailed,
@@ -219,7 +219,7 @@ pub const EDGES: &[Edge] = &[
         G::Always,
         A::Operator,
         S::Crediting,
-        &[I::SendAddCredit],
+        &[I::ResetBreaker, I::SendAddCredit],
     ),
 ];
 

@@ -196,6 +196,7 @@ fn apply_intent(
         Intent::SendAddCredit { not_before } => {
             queue(view, after, Effect::AddCredit, *not_before, now)
         }
+        Intent::ResetBreaker => super::breaker::reset_in(view, &after.store_id),
     }
 }
 
@@ -219,6 +220,8 @@ fn queue(
         status: OutboxStatus::Pending,
         last_error: None,
         parts_done: Vec::new(),
+        needs_reconcile: false,
+        reconcile_tries: 0,
     };
     view.put(T::Outbox, &key, &entry)?;
     view.put_raw(T::Index, &keys::outbox_due(lane, due_at, &key), &[])

@@ -26,6 +26,8 @@ pub mod prefix {
     pub const BINDING: u8 = b'b';
     /// Recent check times per (store, client) and (store, phone).
     pub const VELOCITY: u8 = b'v';
+    /// Open WHMCS circuit breakers, by store.
+    pub const BREAKER: u8 = b'k';
 }
 
 const SEP: u8 = 0;

@@ -10,13 +10,17 @@ impl Store {
         self.read(T::Stores, id.as_str().as_bytes())
     }
 
-    /// Creates or replaces a store's settings.
+    /// Creates or replaces a store's settings, closing its WHMCS breaker.
     pub fn put_store_settings(
         &self,
         id: &StoreId,
         settings: &StoreSettings,
     ) -> Result<Written<()>, StoreError> {
-        self.transact(|view| view.put(T::Stores, id.as_str().as_bytes(), settings))?;
+        // New settings may fix what tripped the breaker: calls resume.
+        self.transact(|view| {
+            view.put(T::Stores, id.as_str().as_bytes(), settings)?;
+            super::breaker::reset_in(view, id)
+        })?;
         Ok(self.written(()))
     }
 }

@@ -8,7 +8,9 @@
 
 mod antispam;
 mod apply;
+mod breaker;
 mod changes;
+mod credit;
 mod durability;
 pub mod keys;
 mod matching;
@@ -25,6 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use apply::{Applied, NotApplied};
+pub use breaker::Breaker;
 pub use changes::Changes;
 pub use matching::{CheckOutcome, IngestOutcome};
 pub use payments::NewPayment;
@@ -92,6 +95,9 @@ struct Inner {
     db: sled::Db,
     /// Long polls and check replies waiting for a payment to change.
     changes: changes::Changes,
+    /// Bumped after every durable payment change, so outbox workers look
+    /// for new work at once instead of at their next poll.
+    activity: tokio::sync::watch::Sender<u64>,
     trees: Trees,
     group_commit: std::sync::Mutex<GroupCommit>,
     options: StoreOptions,
@@ -159,6 +165,7 @@ impl Store {
             inner: Arc::new(Inner {
                 db,
                 changes: changes::Changes::default(),
+                activity: tokio::sync::watch::Sender::new(0),
                 trees: Trees { all },
                 group_commit: std::sync::Mutex::new(group_commit),
                 options,
@@ -215,6 +222,14 @@ impl Store {
         for (id, version) in changed {
             self.inner.changes.publish(id, *version);
         }
+        if !changed.is_empty() {
+            self.inner.activity.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// Changes whenever a payment changed durably (see `activity`).
+    pub fn activity(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.activity.subscribe()
     }
 
     /// Where waiters subscribe to a payment's changes.

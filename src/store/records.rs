@@ -119,6 +119,13 @@ pub struct OutboxEntry {
     /// never repeats them.
     #[serde(default)]
     pub parts_done: Vec<String>,
+    /// An attempt's outcome is unknown (timeout, cut connection, crash in
+    /// flight): nothing may be sent again before GetCredits settles it.
+    #[serde(default)]
+    pub needs_reconcile: bool,
+    /// GetCredits tries made to settle an unknown outcome.
+    #[serde(default)]
+    pub reconcile_tries: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,6 +34,7 @@ pub async fn run_lane<P: Performer>(
 ) {
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let lane = performer.lane();
+    let mut activity = store.activity();
     loop {
         match perform_due(&store, &clock, &settings, &performer).await {
             Ok(0) => {}
@@ -42,6 +43,7 @@ pub async fn run_lane<P: Performer>(
         }
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
+            _ = activity.changed() => {}
             _ = stop.changed() => break,
         }
         if *stop.borrow() {

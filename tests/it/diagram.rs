@@ -46,3 +46,14 @@ fn the_diagram_has_every_edge_of_the_table() {
         assert!(mermaid.contains(&line), "missing: {line}");
     }
 }
+
+#[test]
+fn the_readme_shows_the_current_diagram() {
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let block = format!("```mermaid\n{}```", diagram(&[]));
+    assert!(
+        readme.contains(&block),
+        "README.md's mermaid block is stale: paste `cargo run -- diagram` into it"
+    );
+}
