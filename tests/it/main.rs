@@ -11,3 +11,4 @@ mod malformed;
 mod poll;
 mod serve;
 mod support;
+mod whmcs_client;
