@@ -10,6 +10,8 @@
 //!   transaction a check, atomically), the outbox, timers and group commit.
 //! - [`sms`]: the Vodafone Cash SMS receipt parser and its canonical text.
 //! - [`merchant`]: a merchant store's settings (WHMCS, rate, anti-spam).
+//! - [`whmcs`]: the WHMCS API client (`AddCredit`, `GetCredits`, preflight)
+//!   and the pure classifier of its answers.
 //! - [`antispam`]: the hold rules (and, with the API, the rate limits).
 //! - [`approvals`]: signed approval links, the approval email and pages.
 //! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
@@ -31,4 +33,5 @@ pub mod merchant;
 pub mod payment;
 pub mod sms;
 pub mod store;
+pub mod whmcs;
 pub mod worker;

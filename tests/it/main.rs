@@ -12,3 +12,4 @@ mod malformed;
 mod poll;
 mod serve;
 mod support;
+mod whmcs_client;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod approvals;
 pub mod binary;
 pub mod daemon;
+pub mod whmcs;
 
 #[path = "../../support/smtp_server.rs"]
 pub mod smtp;
