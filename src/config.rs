@@ -78,6 +78,18 @@ pub struct WhmcsClientSettings {
     pub timeout_ms: u64,
     /// Failed AddCredit tries before `credit_failed`.
     pub credit_tries_max: u32,
+    /// First retry delay after a call that reached nobody; doubles per try.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// How long after an unknown outcome GetCredits is first asked, so a
+    /// WHMCS request still running has finished by then.
+    pub reconcile_delay_ms: u64,
+    /// GetCredits tries before an unknown outcome goes to an operator.
+    pub reconcile_tries_max: u32,
+    /// WHMCS calls in flight at once, across stores (one per store).
+    pub concurrency_max: usize,
+    /// How often a payment waiting behind an open breaker looks again.
+    pub breaker_recheck_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +173,12 @@ impl Default for WhmcsClientSettings {
         WhmcsClientSettings {
             timeout_ms: 15_000,
             credit_tries_max: 8,
+            retry_base_ms: 2_000,
+            retry_max_ms: 300_000,
+            reconcile_delay_ms: 60_000,
+            reconcile_tries_max: 10,
+            concurrency_max: 8,
+            breaker_recheck_ms: 30_000,
         }
     }
 }
@@ -270,7 +288,10 @@ impl Settings {
                 "limits.body_bytes_max and limits.connections_max must be at least 1".into(),
             ));
         }
-        if self.whmcs.credit_tries_max == 0 || self.workers.batch_max == 0 {
+        if self.whmcs.credit_tries_max == 0
+            || self.whmcs.concurrency_max == 0
+            || self.workers.batch_max == 0
+        {
             return Err(ConfigError::Invalid(
                 "whmcs.credit_tries_max and workers.batch_max must be at least 1".into(),
             ));

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use lettre::message::Mailbox;
 use tokio::net::TcpListener;
@@ -19,8 +20,10 @@ use crate::config::Settings;
 use crate::domain::Secret;
 use crate::http::{App, serve};
 use crate::store::{Store, StoreError, StoreOptions, open_with_retry};
+use crate::whmcs::{WhmcsClient, WhmcsError};
 use crate::worker::{
-    MailSender, MailSetupError, Mailer, Rematcher, run_lane, run_limiter_cleanup, run_timers,
+    Crediter, MailSender, MailSetupError, Mailer, Rematcher, run_credits, run_lane,
+    run_limiter_cleanup, run_timers,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,8 @@ pub enum DaemonError {
     Key(std::io::Error),
     #[error(transparent)]
     Mail(#[from] MailSetupError),
+    #[error("WHMCS client: {0}")]
+    Whmcs(#[from] WhmcsError),
 }
 
 /// Installs `ring` as the process's TLS crypto provider (reqwest and lettre
@@ -94,8 +99,20 @@ pub async fn run(
         from,
         settings: app.settings.mail.clone(),
     };
+    let client = WhmcsClient::new(Duration::from_millis(app.settings.whmcs.timeout_ms))?;
+    let crediter = Arc::new(Crediter::new(
+        store.clone(),
+        app.clock.clone(),
+        client,
+        app.settings.whmcs.clone(),
+    ));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = spawn_workers(&app, mail, stop_rx);
+    let mut workers = spawn_workers(&app, mail, stop_rx.clone());
+    workers.push(tokio::spawn(run_credits(
+        crediter,
+        app.settings.workers.clone(),
+        stop_rx,
+    )));
     serve(listener, app, shutdown).await;
     let _ = stop_tx.send(true);
     for worker in workers {

@@ -3,6 +3,7 @@
 //! daemon's stop signal fires.
 
 mod backoff;
+mod credit;
 mod limits;
 mod mail;
 mod outbox;
@@ -10,6 +11,7 @@ mod rematch;
 mod timers;
 
 pub use backoff::backoff;
+pub use credit::{Crediter, run_credits};
 pub use limits::run_limiter_cleanup;
 pub use mail::{MailSender, MailSetupError, Mailer, SendError};
 pub use outbox::{Performer, perform_due, run_lane};

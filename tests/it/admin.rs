@@ -121,7 +121,9 @@ async fn payments_are_listed_and_shown_with_their_history() {
         .await;
     let b = b.body["payment_id"].as_str().unwrap().to_owned();
 
-    let crediting = daemon.admin_get("/admin/payments?state=crediting").await;
+    let credited = daemon.poll(&a, "?wait=5&state=crediting").await;
+    assert_eq!(credited.body["state"], "credited");
+    let crediting = daemon.admin_get("/admin/payments?state=credited").await;
     let ids: Vec<&str> = crediting.body["payments"]
         .as_array()
         .unwrap()
@@ -139,14 +141,17 @@ async fn payments_are_listed_and_shown_with_their_history() {
     assert_eq!(ids, vec![b.as_str()]);
 
     let detail = daemon.admin_get(&format!("/admin/payments/{a}")).await;
-    assert_eq!(detail.body["state"], "crediting");
+    assert_eq!(detail.body["state"], "credited");
     let history = detail.body["history"].as_array().unwrap();
-    assert_eq!(history.len(), 2);
+    assert_eq!(history.len(), 3);
     assert_eq!(history[0]["event"], "created");
     assert_eq!(history[1]["event"], "matched");
     assert_eq!(history[1]["from"], "searching");
     assert_eq!(history[1]["to"], "crediting");
+    assert_eq!(history[2]["event"], "credit_succeeded");
+    assert_eq!(history[2]["to"], "credited");
     assert_eq!(detail.body["outbox"][0]["effect"]["kind"], "add_credit");
+    assert_eq!(detail.body["outbox"][0]["status"], "done");
     let unclaimed = daemon
         .admin_get(&format!(
             "/admin/transactions?store_id={STORE}&unclaimed=true"

@@ -25,23 +25,6 @@ async fn outbox_kinds(daemon: &TestDaemon, id: &str) -> Vec<String> {
         .collect()
 }
 
-/// Drives a `crediting` payment to `credited` through the store (the
-/// crediting worker is not running here), with the daemon stopped.
-async fn credit_through_store(daemon: TestDaemon, id: &str) -> TestDaemon {
-    let (settings, dir, clock) = daemon.stop().await;
-    let store =
-        cashgate::store::open_with_retry(dir.path(), cashgate::store::StoreOptions::default())
-            .unwrap();
-    let id = cashgate::domain::PaymentId::parse(id).unwrap();
-    let applied = store
-        .apply(&id, &cashgate::payment::Event::CreditSucceeded, clock.now())
-        .unwrap()
-        .unwrap();
-    applied.durable().await.unwrap();
-    store.close().unwrap();
-    crate::support::daemon::start(settings, dir, clock).await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_guessed_claim_is_held_and_the_owner_is_trusted_after_a_credited_payment() {
     let daemon = spawn_daemon(|_| {}).await;
@@ -80,12 +63,17 @@ async fn a_guessed_claim_is_held_and_the_owner_is_trusted_after_a_credited_payme
         .admin_post(&format!("/admin/payments/{first_id}/approve"), &json!({}))
         .await;
     assert_eq!(approved.body["state"], "crediting");
-    let daemon = credit_through_store(daemon, &first_id).await;
+    let credited = daemon.poll(&first_id, "?wait=5&state=crediting").await;
+    assert_eq!(
+        credited.body["state"], "credited",
+        "the first payment is credited in WHMCS"
+    );
 
     // The owner pays again from the same phone: not held.
     daemon.ingest_tx("014400000002", "01012345678", "250").await;
     let second = daemon.check_simple("42", "250").await;
-    assert_eq!(second.body["state"], "crediting", "{:?}", second.body);
+    assert_eq!(second.body["state"], "credited", "{:?}", second.body);
+    assert_eq!(second.body["status"], true);
     assert_eq!(second.body["requires_verification"], false);
     // Another client claiming from that phone now trips shared_phone as well.
     daemon.ingest_tx("014400000003", "01012345678", "300").await;
@@ -108,7 +96,7 @@ async fn large_amounts_are_held_at_and_above_the_threshold() {
     let daemon = spawn_daemon(|_| {}).await;
     store_with(&daemon, json!({"hold_amount_at_or_above": "5000"})).await;
     for (n, (amount, state)) in [
-        ("4999.99", "crediting"),
+        ("4999.99", "credited"),
         ("5000", "held"),
         ("5000.01", "held"),
     ]
@@ -143,7 +131,7 @@ async fn velocity_counts_checks_durably_and_holds_above_n_an_hour() {
     daemon.ingest_tx("014400000003", "01012345678", "3").await;
     assert_eq!(
         daemon.check_simple("42", "3").await.body["state"],
-        "crediting"
+        "credited"
     );
     // Check 4 (over N), after a restart, is held: the count survived.
     let daemon = daemon.restart().await;
@@ -162,6 +150,6 @@ async fn velocity_counts_checks_durably_and_holds_above_n_an_hour() {
     daemon.ingest_tx("014400000005", "01012345678", "5").await;
     assert_eq!(
         daemon.check_simple("42", "5").await.body["state"],
-        "crediting"
+        "credited"
     );
 }

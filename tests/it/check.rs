@@ -60,7 +60,11 @@ async fn the_modules_exact_request_gets_the_reply_object() {
         again["payment_id"], id,
         "an identical check returns the same payment"
     );
-    assert_eq!(again["state"], "crediting");
+    assert_eq!(
+        again["state"], "credited",
+        "the WHMCS emulator took the credit"
+    );
+    assert_eq!(again["status"], true, "this reply reports the credit");
     assert_eq!(again["transaction_id"], "014412345678");
     assert_eq!(
         again["credit_amount"], "5.94",
@@ -84,7 +88,12 @@ async fn the_modules_exact_request_gets_the_reply_object() {
             .any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
         "{message}"
     );
-    assert_eq!(arabic["payment_id"], id);
+    assert_ne!(
+        arabic["payment_id"], id,
+        "after status true, the same form starts a new payment"
+    );
+    assert_eq!(arabic["status"], false);
+    assert_eq!(arabic["state"], "searching");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -103,7 +112,8 @@ async fn post_with_a_form_body_works_like_get() {
         .json()
         .await
         .unwrap();
-    assert_eq!(reply["state"], "crediting");
+    assert_eq!(reply["state"], "credited");
+    assert_eq!(reply["status"], true);
     assert_eq!(reply["transaction_id"], "014400000001");
 }
 
@@ -157,7 +167,7 @@ async fn fifty_concurrent_checks_claim_one_transaction_exactly_once() {
     for task in tasks {
         let reply = task.await.unwrap();
         match reply["state"].as_str().unwrap() {
-            "crediting" => {
+            "crediting" | "credited" => {
                 assert_eq!(reply["transaction_id"], "014412345678");
                 claimed += 1;
             }

@@ -90,7 +90,8 @@ async fn a_deadline_stored_before_a_restart_fires_after_it() {
     use cashgate::store::{NewPayment, StoreOptions, open_with_retry};
 
     let daemon = spawn_daemon(|_| {}).await;
-    let (settings, dir, clock) = daemon.stop().await;
+    let parked = daemon.stop().await;
+    let (dir, clock) = (parked.dir.clone(), parked.clock.clone());
     let new = NewPayment {
         store_id: StoreId::parse("5").unwrap(),
         client_id: ClientId::try_from(42).unwrap(),
@@ -108,9 +109,9 @@ async fn a_deadline_stored_before_a_restart_fires_after_it() {
     store.close().unwrap();
 
     clock.advance(jiff::SignedDuration::from_mins(31));
-    let daemon = crate::support::daemon::start(settings, dir, clock).await;
+    let daemon = parked.start().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, dir, _) = daemon.stop().await;
+    let dir = daemon.stop().await.dir;
 
     let store = open_with_retry(dir.path(), StoreOptions::default()).unwrap();
     let record = store.payment(&created.id).unwrap().unwrap();

@@ -29,6 +29,9 @@ impl TestDaemon {
         if settings.get("ingest_token").is_none() {
             settings["ingest_token"] = json!(INGEST_TOKEN);
         }
+        if settings.get("whmcs").is_none() {
+            settings["whmcs"] = json!({"api_url": self.whmcs.url(), "identifier": super::whmcs::IDENTIFIER, "secret": super::whmcs::SECRET});
+        }
         self.admin_put(&format!("/admin/stores/{id}"), &settings)
             .await
     }

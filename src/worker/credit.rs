@@ -1,0 +1,418 @@
+//! The WHMCS lane: credits each claimed transaction exactly once.
+//!
+//! Before a call the attempt is marked in flight and flushed. Its answer
+//! decides: success → `credited`; a refusal → `credit_failed` (and, for a
+//! credential, IP or permission error, the store's breaker opens: no more
+//! calls to that WHMCS until its settings change or an operator retries);
+//! nothing sent → retry later; unknown → nothing is sent again until
+//! GetCredits shows whether the credit is there. An attempt found in
+//! flight after a restart is an unknown outcome. Calls to one store run
+//! one at a time, so concurrent payments cannot each make a failing call.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::backoff::backoff;
+use crate::clock::Clock;
+use crate::config::{WhmcsClientSettings, WorkerSettings};
+use crate::domain::StoreId;
+use crate::merchant::StoreSettings;
+use crate::payment::{Event, State, StateName};
+use crate::store::{
+    Breaker, Claim, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError,
+};
+use crate::whmcs::{Credentials, Outcome, Refusal, Rejection, WhmcsClient, has_credit_for};
+
+/// Performs `add_credit` entries.
+pub struct Crediter {
+    pub store: Store,
+    pub clock: Clock,
+    pub client: WhmcsClient,
+    pub settings: WhmcsClientSettings,
+    /// One call at a time per store (single flight).
+    store_locks: Mutex<HashMap<StoreId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Entries being performed now, so a scan does not start them twice.
+    in_progress: Mutex<HashSet<Vec<u8>>>,
+}
+
+/// What one entry needs from the store to be performed.
+struct Job {
+    key: Vec<u8>,
+    entry: OutboxEntry,
+    record: PaymentRecord,
+    claim: Claim,
+    settings: StoreSettings,
+}
+
+impl Crediter {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        client: WhmcsClient,
+        settings: WhmcsClientSettings,
+    ) -> Crediter {
+        Crediter {
+            store,
+            clock,
+            client,
+            settings,
+            store_locks: Mutex::new(HashMap::new()),
+            in_progress: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn store_lock(&self, store: &StoreId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.store_locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(store.clone()).or_default().clone()
+    }
+
+    /// Claims `key` for this process; false if it is already being performed.
+    fn start(&self, key: &[u8]) -> bool {
+        self.in_progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_vec())
+    }
+
+    fn end(&self, key: &[u8]) {
+        self.in_progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
+    /// Performs one entry, holding its store's lock for the WHMCS call.
+    pub async fn perform(&self, key: Vec<u8>, entry: OutboxEntry) -> Result<(), StoreError> {
+        let Some(job) = self.job(key, entry).await? else {
+            return Ok(());
+        };
+        let lock = self.store_lock(&job.record.store_id);
+        let _single_flight = lock.lock().await;
+        // Re-read after waiting: another task may have tripped the breaker.
+        if let Some(breaker) = self.store.breaker(&job.record.store_id)? {
+            return self.wait_for_breaker(&job, &breaker).await;
+        }
+        if job.entry.status == OutboxStatus::InFlight {
+            // A call was in flight when the daemon stopped: its outcome is unknown.
+            return self
+                .defer_reconcile(
+                    &job,
+                    &job.entry,
+                    "the daemon stopped while the call was in flight".into(),
+                    0,
+                )
+                .await;
+        }
+        if job.entry.needs_reconcile {
+            return self.reconcile(&job).await;
+        }
+        self.attempt(&job).await
+    }
+
+    /// Loads what the entry needs; closes entries whose payment moved on.
+    async fn job(&self, key: Vec<u8>, entry: OutboxEntry) -> Result<Option<Job>, StoreError> {
+        let record = self.store.payment(&entry.payment_id)?;
+        let current =
+            record.filter(|r| r.state_name() == StateName::Crediting && r.version == entry.version);
+        let Some(record) = current else {
+            let done = OutboxEntry {
+                status: OutboxStatus::Done,
+                ..entry.clone()
+            };
+            self.store
+                .update_outbox(&key, &entry, &done)?
+                .durable()
+                .await?;
+            return Ok(None);
+        };
+        let settings = self
+            .store
+            .store_settings(&record.store_id)?
+            .unwrap_or_default();
+        let Some(claim) = record.claim.clone() else {
+            return Err(StoreError::Invariant(format!(
+                "{} is crediting without a claim",
+                record.id
+            )));
+        };
+        Ok(Some(Job {
+            key,
+            entry,
+            record,
+            claim,
+            settings,
+        }))
+    }
+}
+
+impl Crediter {
+    /// One AddCredit call, marked in flight (durably) before it is made.
+    async fn attempt(&self, job: &Job) -> Result<(), StoreError> {
+        let Job {
+            key,
+            record,
+            claim,
+            settings,
+            ..
+        } = job;
+        if settings.whmcs.api_url.trim().is_empty() {
+            let reason =
+                "the store has no WHMCS api_url: set it with PUT /admin/stores/{id}".to_owned();
+            return self
+                .finish(
+                    job,
+                    &job.entry,
+                    Event::CreditPermanentFailure { reason },
+                    None,
+                )
+                .await;
+        }
+        let in_flight = self.store.begin_attempt(key, &job.entry)?.durable().await?;
+        let creds = Credentials::from(&settings.whmcs);
+        let outcome = self
+            .client
+            .add_credit(
+                &creds,
+                record.client_id,
+                claim.credit_amount,
+                &claim.trans_id,
+            )
+            .await;
+        tracing::info!(payment_id = %record.id, trans_id = %claim.trans_id, outcome = outcome.kind(), "AddCredit");
+        match outcome {
+            Outcome::Success(_) => {
+                self.finish(job, &in_flight, Event::CreditSucceeded, None)
+                    .await
+            }
+            Outcome::Permanent(rejection) => {
+                let breaker = self.breaker_for(record, &rejection);
+                let reason = format!("WHMCS refused AddCredit: {rejection}");
+                self.finish(
+                    job,
+                    &in_flight,
+                    Event::CreditPermanentFailure { reason },
+                    breaker,
+                )
+                .await
+            }
+            Outcome::Transient(why) => {
+                let attempts = match record.state {
+                    State::Crediting { attempts } => attempts,
+                    _ => 0,
+                };
+                let delay = backoff(
+                    attempts,
+                    self.settings.retry_base_ms,
+                    self.settings.retry_max_ms,
+                );
+                let retry_at = self.clock.now() + delay;
+                let event = Event::CreditTransientFailure {
+                    reason: format!("nothing reached WHMCS: {why}"),
+                    retry_at,
+                };
+                self.finish(job, &in_flight, event, None).await
+            }
+            Outcome::Unknown(why) => self.defer_reconcile(job, &in_flight, why, 0).await,
+        }
+    }
+
+    /// After an unknown outcome: GetCredits decides whether the credit is
+    /// there; until it can, nothing is sent again.
+    async fn reconcile(&self, job: &Job) -> Result<(), StoreError> {
+        let Job {
+            record,
+            claim,
+            settings,
+            entry,
+            ..
+        } = job;
+        let creds = Credentials::from(&settings.whmcs);
+        let outcome = self.client.get_credits(&creds, record.client_id).await;
+        tracing::info!(payment_id = %record.id, trans_id = %claim.trans_id, outcome = outcome.kind(), "GetCredits to reconcile");
+        match outcome {
+            Outcome::Success(lines) if has_credit_for(&lines, &claim.trans_id) => {
+                self.finish(job, entry, Event::ReconciledFound, None).await
+            }
+            Outcome::Success(_) => self.finish(job, entry, Event::ReconciledAbsent, None).await,
+            Outcome::Permanent(rejection) => {
+                let breaker = self.breaker_for(record, &rejection);
+                let reason = format!(
+                    "the outcome of an AddCredit call is unknown and GetCredits was refused: {rejection}"
+                );
+                self.finish(job, entry, Event::Unreconcilable { reason }, breaker)
+                    .await
+            }
+            Outcome::Transient(why) | Outcome::Unknown(why) => {
+                let tries = entry.reconcile_tries.saturating_add(1);
+                if tries >= self.settings.reconcile_tries_max {
+                    let reason = format!(
+                        "the outcome of an AddCredit call is unknown and GetCredits failed {tries} times: {why}"
+                    );
+                    return self
+                        .finish(job, entry, Event::Unreconcilable { reason }, None)
+                        .await;
+                }
+                self.defer_reconcile(job, entry, format!("GetCredits failed: {why}"), tries)
+                    .await
+            }
+        }
+    }
+
+    /// Records the attempt's end with the payment's event, in one write.
+    async fn finish(
+        &self,
+        job: &Job,
+        stored: &OutboxEntry,
+        event: Event,
+        breaker: Option<Breaker>,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let outcome = self
+            .store
+            .finish_attempt(&job.key, stored, &event, breaker.as_ref(), now)?
+            .durable()
+            .await?;
+        match outcome {
+            Ok(applied) => {
+                tracing::info!(payment_id = %applied.record.id, from = %applied.from, to = %applied.to, event = event.kind().as_str(), "credit outcome recorded")
+            }
+            Err(not_applied) => {
+                tracing::warn!(payment_id = %job.record.id, %not_applied, "credit outcome refused by the payment")
+            }
+        }
+        if let Some(breaker) = breaker {
+            tracing::error!(store_id = %job.record.store_id, reason = breaker.reason, seen_ip = ?breaker.seen_ip, "WHMCS breaker opened: no more calls to this store's WHMCS until its settings change or an operator retries");
+        }
+        Ok(())
+    }
+
+    /// Keeps the entry waiting for a reconciliation later.
+    async fn defer_reconcile(
+        &self,
+        job: &Job,
+        stored: &OutboxEntry,
+        why: String,
+        tries: u32,
+    ) -> Result<(), StoreError> {
+        let delay = if tries == 0 {
+            Duration::from_millis(self.settings.reconcile_delay_ms)
+        } else {
+            backoff(
+                tries,
+                self.settings.reconcile_delay_ms,
+                self.settings
+                    .retry_max_ms
+                    .max(self.settings.reconcile_delay_ms),
+            )
+        };
+        let next = OutboxEntry {
+            status: OutboxStatus::Pending,
+            needs_reconcile: true,
+            reconcile_tries: tries,
+            due_at: self.clock.now() + delay,
+            last_error: Some(format!(
+                "outcome unknown, not sent again before GetCredits settles it: {why}"
+            )),
+            ..stored.clone()
+        };
+        tracing::warn!(payment_id = %job.record.id, ?delay, why, "AddCredit outcome unknown: will reconcile");
+        self.store
+            .update_outbox(&job.key, stored, &next)?
+            .durable()
+            .await
+    }
+
+    /// The payment waits, visibly, while its store's breaker is open.
+    async fn wait_for_breaker(&self, job: &Job, breaker: &Breaker) -> Result<(), StoreError> {
+        let next = OutboxEntry {
+            due_at: self.clock.now()
+                + SignedDuration::from_millis(
+                    i64::try_from(self.settings.breaker_recheck_ms).unwrap_or(i64::MAX),
+                ),
+            last_error: Some(breaker.describe()),
+            ..job.entry.clone()
+        };
+        self.store
+            .update_outbox(&job.key, &job.entry, &next)?
+            .durable()
+            .await
+    }
+
+    /// A breaker for refusals that would get the platform's IP banned.
+    fn breaker_for(&self, record: &PaymentRecord, rejection: &Rejection) -> Option<Breaker> {
+        rejection.trips_breaker().then(|| Breaker {
+            opened_at: self.clock.now(),
+            reason: rejection.message.clone(),
+            seen_ip: match &rejection.refusal {
+                Refusal::InvalidIp { seen_ip } => seen_ip.clone(),
+                _ => None,
+            },
+            payment_id: record.id.clone(),
+        })
+    }
+}
+
+/// Polls the WHMCS lane and performs due entries, at most
+/// `concurrency_max` at once, until `stop` turns true. Calls in flight at
+/// shutdown are left to finish for up to the WHMCS timeout; one abandoned
+/// is reconciled after the restart.
+pub async fn run_credits(
+    crediter: Arc<Crediter>,
+    workers: WorkerSettings,
+    mut stop: watch::Receiver<bool>,
+) {
+    let poll = Duration::from_millis(workers.poll_interval_ms);
+    let slots = Arc::new(Semaphore::new(crediter.settings.concurrency_max));
+    let mut tasks = JoinSet::new();
+    let mut activity = crediter.store.activity();
+    loop {
+        match crediter
+            .store
+            .due_outbox(Lane::Whmcs, crediter.clock.now(), workers.batch_max)
+        {
+            Ok(due) => {
+                for (key, entry) in due {
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        break;
+                    };
+                    if !crediter.start(&key) {
+                        continue;
+                    }
+                    let crediter = crediter.clone();
+                    tasks.spawn(async move {
+                        if let Err(e) = crediter.perform(key.clone(), entry).await {
+                            tracing::error!(error = %e, "crediting failed to record an outcome");
+                        }
+                        crediter.end(&key);
+                        drop(slot);
+                    });
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "crediting worker cannot read the outbox"),
+        }
+        while tasks.try_join_next().is_some() {}
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            _ = activity.changed() => {}
+            Some(_) = tasks.join_next() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    let grace = crediter.client.timeout() + Duration::from_secs(1);
+    if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "WHMCS calls still in flight at shutdown: they will be reconciled after the restart"
+        );
+    }
+}
