@@ -58,3 +58,71 @@ pub fn store_put(config: Option<&Path>, id: &str, file: &Path) -> Result<(), Str
     println!("store {id} saved");
     Ok(())
 }
+
+/// `cashgate store check ID`: the store preflight. With the daemon
+/// stopped it reads the store from the data folder and calls WHMCS itself;
+/// while the daemon runs (the folder is locked) it asks the daemon's admin
+/// API. Prints the checklist; fails when an item fails.
+pub fn store_check(config: Option<&Path>, id: &str) -> Result<(), String> {
+    let settings = Settings::load(config).map_err(|e| e.to_string())?;
+    let id = StoreId::parse(id).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    crate::daemon::install_crypto_provider();
+    let report: serde_json::Value = match crate::store::Store::open(
+        &settings.data_dir,
+        crate::daemon::store_options(&settings),
+    ) {
+        Ok(store) => {
+            let stored = store.store_settings(&id).map_err(|e| e.to_string())?;
+            store.close().map_err(|e| e.to_string())?;
+            let stored = stored.ok_or_else(|| format!("store {id} is not known"))?;
+            let timeout = std::time::Duration::from_millis(settings.whmcs.timeout_ms);
+            let client = crate::whmcs::WhmcsClient::new(timeout).map_err(|e| e.to_string())?;
+            let report =
+                runtime.block_on(client.preflight(&crate::whmcs::Credentials::from(&stored.whmcs)));
+            serde_json::to_value(report).map_err(|e| e.to_string())?
+        }
+        Err(crate::store::StoreError::Locked(_)) => runtime.block_on(ask_daemon(&settings, &id))?,
+        Err(e) => return Err(e.to_string()),
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    match report["ok"].as_bool() {
+        Some(true) => Ok(()),
+        _ => Err(format!(
+            "store {id}: the WHMCS settings need fixing (see the checks above)"
+        )),
+    }
+}
+
+/// The running daemon's preflight, through its admin API on loopback.
+async fn ask_daemon(settings: &Settings, id: &StoreId) -> Result<serde_json::Value, String> {
+    let token = crate::daemon::admin_token(settings).map_err(|e| e.to_string())?;
+    let mut addr = settings.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{addr}/admin/stores/{id}/preflight");
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?
+        .post(&url)
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .map_err(|e| {
+            format!("the data folder is in use and the daemon at {addr} did not answer: {e}")
+        })?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("the daemon answered {status}: {body}"));
+    }
+    Ok(body)
+}

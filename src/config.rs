@@ -58,6 +58,8 @@ pub struct Limits {
     pub requests_per_minute_per_store: u32,
     pub ingest_per_minute_per_store: u32,
     pub polls_per_minute_per_ip: u32,
+    /// Store preflights (which call the store's WHMCS).
+    pub preflights_per_minute_per_store: u32,
     /// Largest request body accepted.
     pub body_bytes_max: usize,
     /// Open connections served at once; more wait in the accept queue.
@@ -158,6 +160,7 @@ impl Default for Limits {
             requests_per_minute_per_store: 600,
             ingest_per_minute_per_store: 600,
             polls_per_minute_per_ip: 600,
+            preflights_per_minute_per_store: 3,
             body_bytes_max: 64 * 1024,
             connections_max: 1024,
             header_read_timeout_ms: 10_000,

@@ -81,9 +81,11 @@ pub async fn run(
         .parse()
         .map_err(|_| MailSetupError::From(settings.mail.from.clone()))?;
     let limits = Arc::new(Limits::new(&settings.limits));
+    let client = WhmcsClient::new(Duration::from_millis(settings.whmcs.timeout_ms))?;
     let app = Arc::new(App {
         store: store.clone(),
         limits,
+        whmcs: client.clone(),
         signer: signer.clone(),
         settings: Arc::new(settings),
         clock,
@@ -99,7 +101,6 @@ pub async fn run(
         from,
         settings: app.settings.mail.clone(),
     };
-    let client = WhmcsClient::new(Duration::from_millis(app.settings.whmcs.timeout_ms))?;
     let crediter = Arc::new(Crediter::new(
         store.clone(),
         app.clock.clone(),

@@ -48,6 +48,13 @@ enum StoreCommand {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Prove a store's WHMCS settings (URL, credentials, IP whitelisting,
+    /// AddCredit and GetCredits permissions) without crediting anyone.
+    Check {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -66,6 +73,9 @@ fn main() -> ExitCode {
         Command::Store {
             command: StoreCommand::Put { id, file, config },
         } => cashgate::cli::store_put(config.as_deref(), &id, &file),
+        Command::Store {
+            command: StoreCommand::Check { id, config },
+        } => cashgate::cli::store_check(config.as_deref(), &id),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,9 @@ pub struct Limits<C: Clock + Clone = DefaultClock> {
     pub check_store: CappedLimiter<C>,
     pub ingest_store: CappedLimiter<C>,
     pub poll_ip: CappedLimiter<C>,
+    /// Store preflights call WHMCS with the store's credentials: a few a
+    /// minute, so nobody can use them to get the platform's IP banned.
+    pub preflight_store: CappedLimiter<C>,
 }
 
 impl Limits<DefaultClock> {
@@ -46,10 +49,14 @@ impl<C: Clock + Clone> Limits<C> {
             ),
             ingest_store: make("ingest_per_minute_per_store", s.ingest_per_minute_per_store),
             poll_ip: make("polls_per_minute_per_ip", s.polls_per_minute_per_ip),
+            preflight_store: make(
+                "preflights_per_minute_per_store",
+                s.preflights_per_minute_per_store,
+            ),
         }
     }
 
-    pub fn all(&self) -> [&CappedLimiter<C>; 6] {
+    pub fn all(&self) -> [&CappedLimiter<C>; 7] {
         [
             &self.check_ip,
             &self.check_client,
@@ -57,6 +64,7 @@ impl<C: Clock + Clone> Limits<C> {
             &self.check_store,
             &self.ingest_store,
             &self.poll_ip,
+            &self.preflight_store,
         ]
     }
 

@@ -2,12 +2,14 @@
 //! history, operator actions where the machine has the edge,
 //! transactions and the quarantine.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
+use super::check::limited;
 use super::params::Params;
 use super::reply::{Body, json};
 use super::router::Client;
@@ -16,7 +18,8 @@ use super::{ApiError, App, auth, body};
 use crate::domain::{Lang, PaymentId, StoreId};
 use crate::merchant::StoreSettings;
 use crate::payment::{Actor, Decision, Event, StateName};
-use crate::store::NotApplied;
+use crate::store::{Breaker, NotApplied, OutboxEntry, OutboxStatus, PaymentRecord};
+use crate::whmcs::Credentials;
 
 /// Default and largest page of a list.
 const LIST_DEFAULT: usize = 100;
@@ -35,6 +38,7 @@ pub async fn route(
     let result = match (segments, &method) {
         (["stores", id], &Method::PUT) => put_store(&app, id, req).await,
         (["stores", id], &Method::GET) => get_store(&app, id),
+        (["stores", id, "preflight"], &Method::POST) => preflight(&app, id).await,
         (["payments"], &Method::GET) => list_payments(&app, &req),
         (["payments", id], &Method::GET) => payment_detail(&app, id),
         (["payments", id, action], &Method::POST) => act(&app, client, id, action, req).await,
@@ -100,6 +104,22 @@ fn get_store(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
     Ok(json(StatusCode::OK, &store_view(id.as_str(), &settings)))
 }
 
+/// Proves the store's WHMCS settings work, crediting nobody.
+async fn preflight(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
+    let id = store_id(id)?;
+    let settings = app
+        .store
+        .store_settings(&id)?
+        .ok_or(ApiError::UnknownStore)?;
+    limited(app.limits.preflight_store.check(&id.as_str()))?;
+    let report = app
+        .whmcs
+        .preflight(&Credentials::from(&settings.whmcs))
+        .await;
+    tracing::info!(store_id = %id, ok = report.ok, "store preflight");
+    Ok(json(StatusCode::OK, &report))
+}
+
 fn list_payments(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let params = Params::from_query(req.uri().query())?;
     let limit = limit(&params)?;
@@ -126,7 +146,13 @@ fn list_payments(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, A
             }
         }
     }
-    let payments: Vec<PaymentDetail> = records.iter().map(PaymentDetail::new).collect();
+    let mut breakers = HashMap::new();
+    let mut payments = Vec::with_capacity(records.len());
+    for record in &records {
+        let mut detail = PaymentDetail::new(record);
+        detail.waiting = waiting(app, record, None, &mut breakers)?;
+        payments.push(detail);
+    }
     Ok(json(
         StatusCode::OK,
         &json!({"status": true, "payments": payments}),
@@ -139,6 +165,7 @@ fn payment_detail(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
     let history = app.store.history(&id)?;
     let outbox = app.store.outbox_of(&id)?;
     let mut detail = PaymentDetail::new(&record);
+    detail.waiting = waiting(app, &record, Some(&outbox), &mut HashMap::new())?;
     detail.history = Some(&history);
     detail.outbox = Some(&outbox);
     Ok(json(StatusCode::OK, &detail))
@@ -181,6 +208,41 @@ async fn act(
             Err(ApiError::Conflict("the payment moved on".into()))
         }
     }
+}
+
+/// Why a `crediting` payment waits: its store's open breaker, else the
+/// last problem its pending AddCredit entry recorded.
+fn waiting(
+    app: &App,
+    record: &PaymentRecord,
+    outbox: Option<&[OutboxEntry]>,
+    breakers: &mut HashMap<StoreId, Option<Breaker>>,
+) -> Result<Option<String>, ApiError> {
+    if record.state_name() != StateName::Crediting {
+        return Ok(None);
+    }
+    if !breakers.contains_key(&record.store_id) {
+        breakers.insert(
+            record.store_id.clone(),
+            app.store.breaker(&record.store_id)?,
+        );
+    }
+    if let Some(Some(breaker)) = breakers.get(&record.store_id) {
+        return Ok(Some(breaker.describe()));
+    }
+    let read;
+    let outbox = match outbox {
+        Some(o) => o,
+        None => {
+            read = app.store.outbox_of(&record.id)?;
+            &read
+        }
+    };
+    Ok(outbox
+        .iter()
+        .rev()
+        .find(|e| e.status != OutboxStatus::Done && e.status != OutboxStatus::Failed)
+        .and_then(|e| e.last_error.clone()))
 }
 
 /// An optional `{"note": "..."}` body.

@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Secret;
 use crate::store::Store;
+use crate::whmcs::WhmcsClient;
 
 /// What every handler may use.
 pub struct App {
@@ -40,6 +41,8 @@ pub struct App {
     pub limits: Arc<Limits>,
     pub settings: Arc<Settings>,
     pub clock: Clock,
+    /// Calls WHMCS for the store preflight.
+    pub whmcs: WhmcsClient,
     /// Signs approval links and page nonces.
     pub signer: Arc<Signer>,
     /// Bearer token of the admin API.

@@ -62,6 +62,9 @@ pub struct PaymentDetail<'a> {
     pub claim: Option<&'a crate::store::Claim>,
     pub deadline: Option<&'a crate::store::Deadline>,
     pub credit_reported: bool,
+    /// Why a `crediting` payment is not credited yet (an open breaker, an
+    /// unknown outcome waiting for GetCredits, a retry after a failure).
+    pub waiting: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<&'a [AuditEntry]>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,6 +96,7 @@ impl<'a> PaymentDetail<'a> {
             claim: r.claim.as_ref(),
             deadline: r.deadline.as_ref(),
             credit_reported: r.credit_reported,
+            waiting: None,
             history: None,
             outbox: None,
         }
