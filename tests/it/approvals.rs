@@ -216,6 +216,8 @@ async fn bad_tokens_and_bad_nonces_get_4xx_pages_and_change_nothing() {
     daemon
         .admin_post(&format!("/admin/payments/{id}/approve"), &json!({}))
         .await;
+    let credited = daemon.poll(&id, "?wait=5&state=crediting").await;
+    assert_eq!(credited.body["state"], "credited");
     let moved = daemon.version_and_state(&id).await;
     let (status, _) = post_form(
         &link,
