@@ -14,23 +14,25 @@ use super::{Store, StoreError, Written};
 use crate::payment::Event;
 
 impl Store {
-    /// Records that an attempt starts now; returns the stored entry.
+    /// Records that an attempt starts now; returns the stored entry, or
+    /// `None` (nothing written) if the entry is no longer `entry`.
     pub fn begin_attempt(
         &self,
         key: &[u8],
         entry: &OutboxEntry,
-    ) -> Result<Written<OutboxEntry>, StoreError> {
+    ) -> Result<Written<Option<OutboxEntry>>, StoreError> {
         let in_flight = OutboxEntry {
             status: OutboxStatus::InFlight,
             tries: entry.tries.saturating_add(1),
             ..entry.clone()
         };
-        self.transact(|view| update_in(view, key, entry, &in_flight))?;
-        Ok(self.written(in_flight))
+        let swapped = self.transact(|view| update_in(view, key, entry, &in_flight))?;
+        Ok(self.written(swapped.then_some(in_flight)))
     }
 
     /// Records an attempt's end: `event` for the payment, the entry done,
-    /// and the breaker opened when `breaker` is given.
+    /// and the breaker opened when `breaker` is given. `None` (nothing
+    /// written) if the stored entry is no longer `entry`.
     pub fn finish_attempt(
         &self,
         key: &[u8],
@@ -38,27 +40,29 @@ impl Store {
         event: &Event,
         breaker: Option<&Breaker>,
         now: Timestamp,
-    ) -> Result<Written<Result<Applied, NotApplied>>, StoreError> {
+    ) -> Result<Written<Option<Result<Applied, NotApplied>>>, StoreError> {
         let tries_max = self.options().credit_tries_max;
         let done = OutboxEntry {
             status: OutboxStatus::Done,
             ..entry.clone()
         };
         let outcome = self.transact(|view| {
+            if !update_in(view, key, entry, &done)? {
+                return Ok(None);
+            }
             let outcome = apply_in(view, &entry.payment_id, event, now, tries_max)?;
-            update_in(view, key, entry, &done)?;
             if let Some(breaker) = breaker {
                 let store = match &outcome {
                     Ok(applied) => applied.record.store_id.clone(),
-                    Err(_) => return Ok(outcome),
+                    Err(_) => return Ok(Some(outcome)),
                 };
                 open_in(view, &store, breaker)?;
             }
-            Ok(outcome)
+            Ok(Some(outcome))
         })?;
         let changed = match &outcome {
-            Ok(applied) => vec![(applied.record.id.clone(), applied.record.version)],
-            Err(_) => Vec::new(),
+            Some(Ok(applied)) => vec![(applied.record.id.clone(), applied.record.version)],
+            _ => Vec::new(),
         };
         Ok(self.written_changing(outcome, changed))
     }

@@ -50,29 +50,42 @@ impl Store {
             .count()
     }
 
+    /// One entry as stored now.
+    pub fn outbox_entry(&self, key: &[u8]) -> Result<Option<OutboxEntry>, StoreError> {
+        self.read(T::Outbox, key)
+    }
+
     /// Replaces an entry (status, tries, error) and moves it in its lane's
-    /// due index; `Done` entries leave the index.
+    /// due index; finished entries leave the index. Only if the stored
+    /// entry is still `before` (compare and swap): false means someone
+    /// else changed it, and nothing was written.
     pub fn update_outbox(
         &self,
         key: &[u8],
         before: &OutboxEntry,
         after: &OutboxEntry,
-    ) -> Result<Written<()>, StoreError> {
-        self.transact(|view| update_in(view, key, before, after))?;
-        Ok(self.written(()))
+    ) -> Result<Written<bool>, StoreError> {
+        let swapped = self.transact(|view| update_in(view, key, before, after))?;
+        Ok(self.written(swapped))
     }
 }
 
+/// The compare-and-swap of an outbox entry, inside a transaction.
 pub(crate) fn update_in(
     view: &TxView,
     key: &[u8],
     before: &OutboxEntry,
     after: &OutboxEntry,
-) -> TxResult<()> {
+) -> TxResult<bool> {
+    let stored: Option<OutboxEntry> = view.get(T::Outbox, key)?;
+    if stored.as_ref() != Some(before) {
+        return Ok(false);
+    }
     let lane = before.effect.lane().code();
     view.del(T::Index, &keys::outbox_due(lane, before.due_at, key))?;
-    if after.status != OutboxStatus::Done {
+    if matches!(after.status, OutboxStatus::Pending | OutboxStatus::InFlight) {
         view.put_raw(T::Index, &keys::outbox_due(lane, after.due_at, key), &[])?;
     }
-    view.put(T::Outbox, key, after)
+    view.put(T::Outbox, key, after)?;
+    Ok(true)
 }

@@ -87,31 +87,50 @@ impl Crediter {
     }
 
     /// Performs one entry, holding its store's lock for the WHMCS call.
-    pub async fn perform(&self, key: Vec<u8>, entry: OutboxEntry) -> Result<(), StoreError> {
+    /// The entry is read again under the lock: a scan's copy may be stale,
+    /// and every write below is a compare-and-swap against what was read.
+    pub async fn perform(&self, key: Vec<u8>, scanned: OutboxEntry) -> Result<(), StoreError> {
+        let Some(payment) = self.store.payment(&scanned.payment_id)? else {
+            return self.close_stale(&key, &scanned).await;
+        };
+        let lock = self.store_lock(&payment.store_id);
+        let _single_flight = lock.lock().await;
+        let Some(entry) = self.store.outbox_entry(&key)? else {
+            return Ok(());
+        };
+        let due = entry.due_at <= self.clock.now();
+        if !due || matches!(entry.status, OutboxStatus::Done | OutboxStatus::Failed) {
+            return Ok(());
+        }
         let Some(job) = self.job(key, entry).await? else {
             return Ok(());
         };
-        let lock = self.store_lock(&job.record.store_id);
-        let _single_flight = lock.lock().await;
         // Re-read after waiting: another task may have tripped the breaker.
         if let Some(breaker) = self.store.breaker(&job.record.store_id)? {
             return self.wait_for_breaker(&job, &breaker).await;
         }
         if job.entry.status == OutboxStatus::InFlight {
             // A call was in flight when the daemon stopped: its outcome is unknown.
-            return self
-                .defer_reconcile(
-                    &job,
-                    &job.entry,
-                    "the daemon stopped while the call was in flight".into(),
-                    0,
-                )
-                .await;
+            let why = "the daemon stopped while the call was in flight".to_owned();
+            return self.defer_reconcile(&job, &job.entry, why, 0).await;
         }
         if job.entry.needs_reconcile {
             return self.reconcile(&job).await;
         }
         self.attempt(&job).await
+    }
+
+    /// Closes an entry whose payment moved on or is gone.
+    async fn close_stale(&self, key: &[u8], entry: &OutboxEntry) -> Result<(), StoreError> {
+        let done = OutboxEntry {
+            status: OutboxStatus::Done,
+            ..entry.clone()
+        };
+        self.store
+            .update_outbox(key, entry, &done)?
+            .durable()
+            .await
+            .map(|_| ())
     }
 
     /// Loads what the entry needs; closes entries whose payment moved on.
@@ -172,7 +191,10 @@ impl Crediter {
                 )
                 .await;
         }
-        let in_flight = self.store.begin_attempt(key, &job.entry)?.durable().await?;
+        let Some(in_flight) = self.store.begin_attempt(key, &job.entry)?.durable().await? else {
+            tracing::warn!(payment_id = %record.id, "outbox entry changed before the call: not sent");
+            return Ok(());
+        };
         let creds = Credentials::from(&settings.whmcs);
         let outcome = self
             .client
@@ -278,11 +300,17 @@ impl Crediter {
             .durable()
             .await?;
         match outcome {
-            Ok(applied) => {
+            Some(Ok(applied)) => {
                 tracing::info!(payment_id = %applied.record.id, from = %applied.from, to = %applied.to, event = event.kind().as_str(), "credit outcome recorded")
             }
-            Err(not_applied) => {
+            Some(Err(not_applied)) => {
                 tracing::warn!(payment_id = %job.record.id, %not_applied, "credit outcome refused by the payment")
+            }
+            None => {
+                // Cannot happen while this task holds the store's lock; if it
+                // does, the entry stays in flight and is reconciled.
+                tracing::error!(payment_id = %job.record.id, "outbox entry changed during the call: outcome not recorded");
+                return Ok(());
             }
         }
         if let Some(breaker) = breaker {
@@ -325,6 +353,7 @@ impl Crediter {
             .update_outbox(&job.key, stored, &next)?
             .durable()
             .await
+            .map(|_| ())
     }
 
     /// The payment waits, visibly, while its store's breaker is open.
@@ -341,6 +370,7 @@ impl Crediter {
             .update_outbox(&job.key, &job.entry, &next)?
             .durable()
             .await
+            .map(|_| ())
     }
 
     /// A breaker for refusals that would get the platform's IP banned.

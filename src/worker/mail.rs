@@ -96,17 +96,19 @@ pub struct MailSender {
 
 impl MailSender {
     /// Replaces the stored entry and returns the new one.
+    /// `None` when the stored entry is no longer `before` (nothing written).
     async fn save(
         &self,
         key: &[u8],
         before: &OutboxEntry,
         after: OutboxEntry,
-    ) -> Result<OutboxEntry, StoreError> {
-        self.store
+    ) -> Result<Option<OutboxEntry>, StoreError> {
+        let swapped = self
+            .store
             .update_outbox(key, before, &after)?
             .durable()
             .await?;
-        Ok(after)
+        Ok(swapped.then_some(after))
     }
 
     /// The payment to ask about, if it still waits for this decision.
@@ -210,7 +212,10 @@ impl Performer for MailSender {
                 }
                 Err(e) => return self.retry_later(&key, &current, e.message).await,
             }
-            current = self.save(&key, &current, next).await?;
+            match self.save(&key, &current, next).await? {
+                Some(saved) => current = saved,
+                None => return Ok(()),
+            }
         }
         tracing::info!(payment_id = %record.id, approvers = settings.anti_spam.approvers.len(), "approval emails sent");
         self.save(&key, &current, done(&current)).await.map(|_| ())

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::WorkerSettings;
-use crate::store::{Lane, OutboxEntry, Store, StoreError};
+use crate::store::{Lane, OutboxEntry, OutboxStatus, Store, StoreError};
 
 /// Performs one lane's effects.
 pub trait Performer: Send + Sync + 'static {
@@ -60,9 +60,19 @@ pub async fn perform_due<P: Performer>(
     performer: &P,
 ) -> Result<usize, StoreError> {
     let due = store.due_outbox(performer.lane(), clock.now(), settings.batch_max)?;
-    let count = due.len();
-    for (key, entry) in due {
+    let mut performed = 0;
+    for (key, _) in due {
+        // The scan's copy may be stale by now: perform what is stored.
+        let Some(entry) = store.outbox_entry(&key)? else {
+            continue;
+        };
+        if entry.due_at > clock.now()
+            || !matches!(entry.status, OutboxStatus::Pending | OutboxStatus::InFlight)
+        {
+            continue;
+        }
         performer.perform(key, entry).await?;
+        performed += 1;
     }
-    Ok(count)
+    Ok(performed)
 }

@@ -39,5 +39,6 @@ impl Performer for Rematcher {
             .update_outbox(&key, &entry, &done)?
             .durable()
             .await
+            .map(|_| ())
     }
 }

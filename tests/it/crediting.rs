@@ -472,3 +472,92 @@ async fn a_check_made_too_early_reports_status_true_once_and_never_again() {
     );
     assert_eq!(daemon.whmcs.total_credits(), 1);
 }
+
+/// Regression (found by the crash loop): a scan's stale copy of an entry
+/// whose call just had an unknown outcome made a second AddCredit. The
+/// worker now reads the entry again under the store's lock and every
+/// write is a compare-and-swap.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
+    use cashgate::clock::{Clock, ManualClock};
+    use cashgate::domain::{Amount, ClientId, Lang, Phone, StoreId, TransId};
+    use cashgate::store::{Lane, NewPayment, StoreOptions, TransactionRecord, open_with_retry};
+    use cashgate::worker::Crediter;
+
+    cashgate::daemon::install_crypto_provider();
+    let whmcs = crate::support::whmcs::WhmcsEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_retry(dir.path(), StoreOptions::default()).unwrap();
+    let clock = ManualClock::starting_at(jiff::Timestamp::from_second(1_780_000_000).unwrap());
+    let store_id = StoreId::parse(STORE).unwrap();
+    let body = json!({"whmcs": {"api_url": whmcs.url(), "identifier": crate::support::whmcs::IDENTIFIER, "secret": crate::support::whmcs::SECRET}});
+    let settings =
+        cashgate::merchant::StoreSettings::from_put_body(body.to_string().as_bytes(), None)
+            .unwrap();
+    store
+        .put_store_settings(&store_id, &settings)
+        .unwrap()
+        .durable()
+        .await
+        .unwrap();
+    let tx = TransactionRecord {
+        store_id: store_id.clone(),
+        trans_id: TransId::parse("014412345678").unwrap(),
+        phone: Some(Phone::parse("01012345678").unwrap()),
+        amount: Amount::parse("100").unwrap(),
+        received_at: clock.now(),
+        stored_at: clock.now(),
+        claimed_by: None,
+        credited_to: None,
+    };
+    store
+        .ingest(&tx, clock.now())
+        .unwrap()
+        .durable()
+        .await
+        .unwrap();
+    let new = NewPayment {
+        store_id,
+        client_id: ClientId::try_from(42).unwrap(),
+        phone: Phone::parse("01012345678").unwrap(),
+        amount: Amount::parse("100").unwrap(),
+        lang: Lang::En,
+    };
+    store
+        .check(&new, clock.now())
+        .unwrap()
+        .durable()
+        .await
+        .unwrap();
+    let (key, stale) = store
+        .due_outbox(Lane::Whmcs, clock.now(), 10)
+        .unwrap()
+        .remove(0);
+
+    let mut settings = crate::support::daemon::test_settings(dir.path()).whmcs;
+    settings.reconcile_delay_ms = 1000;
+    let client = cashgate::whmcs::WhmcsClient::new(Duration::from_secs(2)).unwrap();
+    let crediter = Crediter::new(store.clone(), Clock::from(clock.clone()), client, settings);
+    whmcs.fail_next_add_credit(1, AddCreditFault::CommitThenDrop);
+    crediter.perform(key.clone(), stale.clone()).await.unwrap();
+    assert_eq!(whmcs.add_credit_calls(), 1);
+    // The stale copy comes back (as from a scan made before the call).
+    clock.advance(jiff::SignedDuration::from_secs(2));
+    crediter.perform(key, stale).await.unwrap();
+    assert_eq!(
+        whmcs.add_credit_calls(),
+        1,
+        "never sent again before GetCredits"
+    );
+    assert_eq!(whmcs.get_credits_calls(), 1);
+    assert_eq!(whmcs.credits_with_description(DESCRIPTION), 1);
+    let payment = store.payment(&stale_payment(&store)).unwrap().unwrap();
+    assert_eq!(payment.state_name().as_str(), "credited");
+}
+
+fn stale_payment(store: &cashgate::store::Store) -> cashgate::domain::PaymentId {
+    store
+        .payments_in_state(cashgate::payment::StateName::Credited, None, 1)
+        .unwrap()
+        .remove(0)
+}

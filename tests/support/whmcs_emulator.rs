@@ -307,6 +307,12 @@ impl WhmcsEmulator {
             .unwrap_or_default()
     }
 
+    /// Every client's ledger.
+    pub fn ledgers(&self) -> Vec<(u32, Vec<Credit>)> {
+        let s = self.state();
+        s.ledger.iter().map(|(c, l)| (*c, l.clone())).collect()
+    }
+
     /// Credit lines with exactly this description, across all clients.
     pub fn credits_with_description(&self, description: &str) -> usize {
         let s = self.state();

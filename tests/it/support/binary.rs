@@ -34,8 +34,19 @@ impl Binary {
                 break listen.to_owned();
             }
         };
-        // Keep draining the log so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining the log so the child never blocks on a full pipe;
+        // with CASHGATE_TEST_LOGS set, keep it in that folder.
+        let keep = std::env::var_os("CASHGATE_TEST_LOGS")
+            .map(|d| std::path::PathBuf::from(d).join(format!("{}.log", child.id())));
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut file = keep.and_then(|p| std::fs::File::create(p).ok());
+            for line in lines.map_while(Result::ok) {
+                if let Some(f) = file.as_mut() {
+                    let _ = writeln!(f, "{line}");
+                }
+            }
+        });
         let admin_token =
             std::fs::read_to_string(data_dir.join("admin_token")).expect("admin token");
         Binary {
