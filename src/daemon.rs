@@ -177,6 +177,7 @@ pub fn store_options(settings: &Settings) -> StoreOptions {
     StoreOptions {
         cache_bytes: settings.storage.cache_bytes,
         credit_tries_max: settings.whmcs.credit_tries_max,
+        sync_writes: true,
     }
 }
 

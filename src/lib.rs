@@ -14,6 +14,7 @@
 //!   and the pure classifier of its answers.
 //! - [`antispam`]: the hold rules (and, with the API, the rate limits).
 //! - [`approvals`]: signed approval links, the approval email and pages.
+//! - [`model`]: the model-based test harness (fuzz target and proptest).
 //! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
 //! - [`clock`]: the one source of business time, movable in tests.
 //! - [`http`]: the hyper server and one module per route family.
@@ -30,6 +31,8 @@ pub mod daemon;
 pub mod domain;
 pub mod http;
 pub mod merchant;
+#[doc(hidden)]
+pub mod model;
 pub mod payment;
 pub mod sms;
 pub mod store;

@@ -25,11 +25,11 @@ pub struct GroupCommit {
 pub struct Ticket(Result<oneshot::Receiver<Result<(), String>>, ()>);
 
 impl GroupCommit {
-    pub fn start(db: sled::Db) -> std::io::Result<GroupCommit> {
+    pub fn start(db: sled::Db, sync: bool) -> std::io::Result<GroupCommit> {
         let (tx, rx) = mpsc::channel::<Waiter>();
         let thread = std::thread::Builder::new()
             .name("cashgate-fsync".into())
-            .spawn(move || run(db, rx))?;
+            .spawn(move || run(db, rx, sync))?;
         Ok(GroupCommit {
             requests: Some(tx),
             thread: Some(thread),
@@ -82,7 +82,7 @@ fn stopped() -> String {
     "the durability worker has stopped".to_owned()
 }
 
-fn run(db: sled::Db, requests: mpsc::Receiver<Waiter>) {
+fn run(db: sled::Db, requests: mpsc::Receiver<Waiter>, sync: bool) {
     while let Ok(first) = requests.recv() {
         let mut batch = vec![first];
         while batch.len() < GROUP_COMMIT_WAITERS_MAX {
@@ -91,7 +91,11 @@ fn run(db: sled::Db, requests: mpsc::Receiver<Waiter>) {
                 Err(_) => break,
             }
         }
-        let result = db.flush().map(|_| ()).map_err(|e| e.to_string());
+        let result = if sync {
+            db.flush().map(|_| ()).map_err(|e| e.to_string())
+        } else {
+            Ok(())
+        };
         for waiter in batch {
             // A waiter that gave up (dropped) needs no answer.
             let _ = waiter.send(result.clone());

@@ -74,6 +74,9 @@ pub struct StoreOptions {
     pub cache_bytes: u64,
     /// How many failed AddCredit tries end a payment in `credit_failed`.
     pub credit_tries_max: u32,
+    /// Whether `Written::durable` waits for an fsync. Only the model
+    /// harness turns this off (it flushes when it closes the store).
+    pub sync_writes: bool,
 }
 
 impl Default for StoreOptions {
@@ -81,6 +84,7 @@ impl Default for StoreOptions {
         StoreOptions {
             cache_bytes: 64 * 1024 * 1024,
             credit_tries_max: 8,
+            sync_writes: true,
         }
     }
 }
@@ -160,7 +164,7 @@ impl Store {
             .try_into()
             .map_err(|_| StoreError::Invariant("tree count".into()))?;
         let group_commit =
-            GroupCommit::start(db.clone()).map_err(|e| StoreError::Io(e.to_string()))?;
+            GroupCommit::start(db.clone(), options.sync_writes).map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::keys::{self, prefix};
 use super::tx::T;
-use super::{Store, StoreError};
+use super::{Applied, Store, StoreError, Written};
 use crate::domain::PaymentId;
 use crate::payment::{DeadlineKind, Event};
 
@@ -44,6 +44,30 @@ impl Store {
             out.push(DueTimer { payment_id, at });
         }
         Ok(out)
+    }
+
+    /// Closes every window due at `now` (at most `limit`), oldest first:
+    /// `search_window_over` or `approval_window_over` for each payment.
+    /// The caller waits for each write to be durable.
+    pub fn close_due_windows(&self, now: Timestamp, limit: usize) -> Result<Vec<Written<Applied>>, StoreError> {
+        let mut closed = Vec::new();
+        for timer in self.due_timers(now, limit)? {
+            let record = self.payment(&timer.payment_id)?;
+            // An index entry that outlived its deadline is dropped so it
+            // cannot block the queue.
+            let Some(deadline) = record.and_then(|r| r.deadline).filter(|d| d.at == timer.at) else {
+                self.drop_timer(&timer)?;
+                continue;
+            };
+            match self.apply(&timer.payment_id, &DueTimer::event(deadline.kind), now)? {
+                Ok(written) => closed.push(written),
+                Err(not_applied) => {
+                    tracing::warn!(payment_id = %timer.payment_id, %not_applied, "due timer refused");
+                    self.drop_timer(&timer)?;
+                }
+            }
+        }
+        Ok(closed)
     }
 
     /// Removes a timer index entry that no payment deadline backs.

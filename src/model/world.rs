@@ -1,0 +1,147 @@
+//! The model: what the store should hold after each operation, computed
+//! from the transition table and plain lists — no sled, no indexes.
+
+use crate::payment::{ActorKind, DeadlineKind, EventKind, Facts, StateName, lookup};
+
+/// Settings the harness gives its store, which the model mirrors.
+pub const TRIES_MAX: u32 = 3;
+pub const SEARCH_WINDOW_MS: i64 = 30 * 60 * 1000;
+pub const APPROVAL_WINDOW_MS: i64 = 60 * 60 * 1000;
+
+#[derive(Debug, Clone)]
+pub struct MTx {
+    pub trans: u8,
+    pub phone: u8,
+    pub amount: u8,
+    pub received_ms: i64,
+    pub claimed_by: Option<usize>,
+    pub credited_to: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MPay {
+    /// The real payment's id, for ordering ties like the store's indexes.
+    pub id: String,
+    pub client: u8,
+    pub phone: u8,
+    pub amount: u8,
+    pub created_ms: i64,
+    pub state: StateName,
+    pub attempts: u32,
+    pub version: u64,
+    /// Index into `World::txs`.
+    pub claim: Option<usize>,
+    pub reported: bool,
+    pub deadline: Option<(DeadlineKind, i64)>,
+}
+
+/// What a check should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    Repeat { payment: usize, newly_reported: bool },
+    /// A repeat that claimed a transaction freed meanwhile.
+    RepeatMatched { payment: usize },
+    New,
+}
+
+#[derive(Debug, Default)]
+pub struct World {
+    pub txs: Vec<MTx>,
+    pub payments: Vec<MPay>,
+    /// (phone, client) pairs credited before: `new_phone` does not fire.
+    pub bindings: Vec<(u8, u8)>,
+    /// Every state some payment has been in (coverage, for tests).
+    pub visited: std::collections::BTreeSet<StateName>,
+}
+
+impl World {
+    pub fn owns_check(p: &MPay) -> bool {
+        !p.state.is_final() || (p.state == StateName::Credited && !p.reported)
+    }
+
+    /// The payment an identical check finds, and what it does to it.
+    pub fn check_kind(&self, client: u8, phone: u8, amount: u8) -> CheckKind {
+        let open = self.payments.iter().position(|p| {
+            (p.client, p.phone, p.amount) == (client, phone, amount) && World::owns_check(p)
+        });
+        let Some(i) = open else { return CheckKind::New };
+        let p = &self.payments[i];
+        if p.state == StateName::Credited {
+            return CheckKind::Repeat { payment: i, newly_reported: true };
+        }
+        if p.state == StateName::Searching && self.oldest_unclaimed(phone, amount).is_some() {
+            return CheckKind::RepeatMatched { payment: i };
+        }
+        CheckKind::Repeat { payment: i, newly_reported: false }
+    }
+
+    /// The oldest transaction no payment holds, with this phone and amount.
+    pub fn oldest_unclaimed(&self, phone: u8, amount: u8) -> Option<usize> {
+        (0..self.txs.len())
+            .filter(|t| {
+                let tx = &self.txs[*t];
+                (tx.phone, tx.amount) == (phone, amount) && tx.claimed_by.is_none() && tx.credited_to.is_none()
+            })
+            .min_by_key(|t| (self.txs[*t].received_ms, format!("t{}", self.txs[*t].trans)))
+    }
+
+    /// The oldest `searching` payment with this phone and amount.
+    pub fn oldest_waiting(&self, phone: u8, amount: u8) -> Option<usize> {
+        (0..self.payments.len())
+            .filter(|i| {
+                let p = &self.payments[*i];
+                (p.phone, p.amount) == (phone, amount) && p.state == StateName::Searching
+            })
+            .min_by(|a, b| {
+                let (a, b) = (&self.payments[*a], &self.payments[*b]);
+                (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id))
+            })
+    }
+
+    /// Payment `i` claims transaction `t` (`matched`), held for a new phone.
+    pub fn claim(&mut self, i: usize, t: usize, now_ms: i64) {
+        let p = &self.payments[i];
+        let hold = !self.bindings.contains(&(p.phone, p.client));
+        let facts = Facts { rules_hold: hold, tries_left: true, actor: ActorKind::System, approver_listed: false };
+        let to = lookup(p.state, EventKind::Matched, &facts).map(|e| e.to);
+        if let Some(to) = to {
+            self.txs[t].claimed_by = Some(i);
+            let p = &mut self.payments[i];
+            p.claim = Some(t);
+            self.enter(i, to, now_ms);
+        }
+    }
+
+    /// Moves payment `i` to `to` with the storage effects of the edge.
+    pub fn enter(&mut self, i: usize, to: StateName, now_ms: i64) -> Option<usize> {
+        let from = self.payments[i].state;
+        let p = &mut self.payments[i];
+        p.attempts = if from == StateName::Crediting && to == StateName::Crediting { p.attempts + 1 } else { 0 };
+        p.state = to;
+        p.version += 1;
+        self.visited.insert(to);
+        p.deadline = (to == StateName::Held).then_some((DeadlineKind::Approval, now_ms + APPROVAL_WINDOW_MS));
+        let claim = p.claim;
+        match to {
+            StateName::Credited => {
+                if let Some(t) = claim {
+                    self.txs[t].credited_to = Some(i);
+                }
+                let p = &self.payments[i];
+                if !self.bindings.contains(&(p.phone, p.client)) {
+                    self.bindings.push((p.phone, p.client));
+                }
+                None
+            }
+            StateName::Rejected | StateName::Expired => {
+                let t = claim?;
+                // Released: the transaction may be claimed again.
+                (self.txs[t].claimed_by == Some(i)).then(|| {
+                    self.txs[t].claimed_by = None;
+                    t
+                })
+            }
+            _ => None,
+        }
+    }
+}
