@@ -15,6 +15,7 @@
 //! - [`antispam`]: the hold rules (and, with the API, the rate limits).
 //! - [`approvals`]: signed approval links, the approval email and pages.
 //! - [`model`]: the model-based test harness (fuzz target and proptest).
+//! - [`metrics`]: Prometheus metrics.
 //! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
 //! - [`clock`]: the one source of business time, movable in tests.
 //! - [`http`]: the hyper server and one module per route family.
@@ -31,6 +32,7 @@ pub mod daemon;
 pub mod domain;
 pub mod http;
 pub mod merchant;
+pub mod metrics;
 #[doc(hidden)]
 pub mod model;
 pub mod payment;

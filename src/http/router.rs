@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use super::reply::Body;
 use super::{ApiError, App, admin, approvals, check, client_ip, health, ingest, poll, rate};
 use crate::domain::Lang;
+use crate::metrics::{RequestLabels, RouteLabels};
 
 /// Where a request came from, as the server saw it.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +27,28 @@ pub struct Client {
 
 /// Answers one request. Never panics on input; every error is a response.
 pub async fn handle(app: Arc<App>, peer: Peer, req: Request<Incoming>) -> Response<Body> {
+    let metrics = app.store.metrics().clone();
+    let (route, response) = dispatch(app, peer, req).await;
+    let status = response.status().as_u16();
+    metrics
+        .requests
+        .get_or_create(&RequestLabels { route, status })
+        .inc();
+    if status == 429 {
+        metrics
+            .rate_limited
+            .get_or_create(&RouteLabels { route })
+            .inc();
+    }
+    response
+}
+
+/// The route family (a bounded label for metrics) and its answer.
+async fn dispatch(
+    app: Arc<App>,
+    peer: Peer,
+    req: Request<Incoming>,
+) -> (&'static str, Response<Body>) {
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let method = req.method().clone();
@@ -33,33 +56,38 @@ pub async fn handle(app: Arc<App>, peer: Peer, req: Request<Incoming>) -> Respon
         ip: client_ip::resolve(peer.addr, req.headers(), &app.settings.trusted_proxies),
     };
     match (segments.as_slice(), &method) {
-        (["healthz"], &Method::GET | &Method::HEAD) => health::healthz(&app),
+        (["healthz"], &Method::GET | &Method::HEAD) => ("healthz", health::healthz(&app)),
+        (["metrics"], &Method::GET | &Method::HEAD) => ("metrics", health::metrics(&app)),
         (["api", "payment_link_check"], &Method::GET | &Method::HEAD | &Method::POST) => {
-            check::payment_link_check(app, client, req).await
+            ("check", check::payment_link_check(app, client, req).await)
         }
         (["api", "payments", id], &Method::GET | &Method::HEAD) => {
-            poll::payment(app, client, id, req).await
+            ("poll", poll::payment(app, client, id, req).await)
         }
         (
             ["api", "public", "store", id, "rate"],
             &Method::GET | &Method::HEAD | &Method::OPTIONS,
-        ) => rate::rate(&app, id, &method),
+        ) => ("rate", rate::rate(&app, id, &method)),
         (["api", "stores", id, "transactions"], &Method::POST) => {
-            ingest::transactions(app, id, req).await
+            ("ingest", ingest::transactions(app, id, req).await)
         }
         (["approvals", token], &Method::GET | &Method::HEAD) => {
-            approvals::page(app, token, req).await
+            ("approval_page", approvals::page(app, token, req).await)
         }
-        (["approvals", token], &Method::POST) => approvals::decide(app, client, token, req).await,
-        (["admin", rest @ ..], _) => admin::route(app, client, rest, req).await,
+        (["approvals", token], &Method::POST) => (
+            "approval_decision",
+            approvals::decide(app, client, token, req).await,
+        ),
+        (["admin", rest @ ..], _) => ("admin", admin::route(app, client, rest, req).await),
         (
             ["healthz"]
+            | ["metrics"]
             | ["api", "payment_link_check"]
             | ["api", "payments", _]
             | ["api", "public", "store", _, "rate"]
             | ["api", "stores", _, "transactions"],
             _,
-        ) => ApiError::MethodNotAllowed.response(Lang::En),
-        _ => ApiError::NotFound.response(Lang::En),
+        ) => ("other", ApiError::MethodNotAllowed.response(Lang::En)),
+        _ => ("other", ApiError::NotFound.response(Lang::En)),
     }
 }

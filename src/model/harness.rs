@@ -10,8 +10,11 @@ use super::world::{APPROVAL_WINDOW_MS, CheckKind, MPay, MTx, SEARCH_WINDOW_MS, T
 use super::{Op, WhmcsAnswer, Who};
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId, Window};
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, Decision, DeadlineKind, Event, Facts, StateName, lookup};
-use crate::store::{CheckOutcome, Effect, IngestOutcome, Lane, NewPayment, OutboxStatus, Store, StoreOptions, TransactionRecord};
+use crate::payment::{Actor, DeadlineKind, Decision, Event, Facts, StateName, lookup};
+use crate::store::{
+    CheckOutcome, Effect, IngestOutcome, Lane, NewPayment, OutboxStatus, Store, StoreOptions,
+    TransactionRecord,
+};
 
 const LISTED: &str = "owner@example.com";
 const START_MS: i64 = 1_780_000_000_000;
@@ -42,9 +45,16 @@ impl Harness {
     pub fn new() -> Result<Harness, Mismatch> {
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).map_err(io)?;
-        let dir = std::env::temp_dir().join(format!("cashgate-model-{}", u64::from_le_bytes(random)));
+        let dir =
+            std::env::temp_dir().join(format!("cashgate-model-{}", u64::from_le_bytes(random)));
         let store_id = StoreId::parse("5").map_err(io)?;
-        let mut harness = Harness { dir, store: None, world: World::default(), now_ms: START_MS, store_id };
+        let mut harness = Harness {
+            dir,
+            store: None,
+            world: World::default(),
+            now_ms: START_MS,
+            store_id,
+        };
         harness.store = Some(harness.open()?);
         let mut settings = StoreSettings::default();
         settings.anti_spam.enabled = true;
@@ -53,18 +63,29 @@ impl Harness {
         settings.anti_spam.hold_shared_phone = false;
         settings.anti_spam.approval_window = Window::from_minutes(APPROVAL_WINDOW_MS / 60_000);
         settings.search_window = Window::from_minutes(SEARCH_WINDOW_MS / 60_000);
-        harness.store()?.put_store_settings(&harness.store_id, &settings).map_err(io)?.durable_blocking().map_err(io)?;
+        harness
+            .store()?
+            .put_store_settings(&harness.store_id, &settings)
+            .map_err(io)?
+            .durable_blocking()
+            .map_err(io)?;
         Ok(harness)
     }
 
     fn open(&self) -> Result<Store, Mismatch> {
         // Fuzzing needs speed: writes are flushed on close, not per write.
-        let options = StoreOptions { credit_tries_max: TRIES_MAX, sync_writes: false, ..StoreOptions::default() };
+        let options = StoreOptions {
+            credit_tries_max: TRIES_MAX,
+            sync_writes: false,
+            ..StoreOptions::default()
+        };
         crate::store::open_with_retry(&self.dir, options).map_err(io)
     }
 
     fn store(&self) -> Result<&Store, Mismatch> {
-        self.store.as_ref().ok_or_else(|| Mismatch("store is closed".into()))
+        self.store
+            .as_ref()
+            .ok_or_else(|| Mismatch("store is closed".into()))
     }
 
     fn now(&self) -> Timestamp {
@@ -74,16 +95,33 @@ impl Harness {
     /// One operation on both sides, the internal lane, then the comparison.
     pub fn apply(&mut self, op: Op) -> Result<(), Mismatch> {
         match op {
-            Op::Check { client, phone, amount } => self.check_op(client % 4, phone % 2, amount % 2)?,
+            Op::Check {
+                client,
+                phone,
+                amount,
+            } => self.check_op(client % 4, phone % 2, amount % 2)?,
             Op::Sms { tx, phone, amount } => self.sms(tx % 8, phone % 2, amount % 2)?,
-            Op::Decide { payment, approve, who } => {
-                let decision = Decision { actor: actor(who), note: None };
-                let event = if approve { Event::Approve(decision) } else { Event::Reject(decision) };
+            Op::Decide {
+                payment,
+                approve,
+                who,
+            } => {
+                let decision = Decision {
+                    actor: actor(who),
+                    note: None,
+                };
+                let event = if approve {
+                    Event::Approve(decision)
+                } else {
+                    Event::Reject(decision)
+                };
                 self.event(payment, event)?;
             }
             Op::Retry { payment } => self.event(payment, Event::Retry(operator()))?,
             Op::MarkCredited { payment } => self.event(payment, Event::MarkCredited(operator()))?,
-            Op::Whmcs { payment, answer } => self.event(payment, whmcs_event(answer, self.now()))?,
+            Op::Whmcs { payment, answer } => {
+                self.event(payment, whmcs_event(answer, self.now()))?
+            }
             Op::Advance { minutes } => self.advance(i64::from(minutes))?,
             Op::Reboot => self.reboot()?,
         }
@@ -99,7 +137,8 @@ impl Harness {
     }
 
     fn amount(n: u8) -> Amount {
-        Amount::from_decimal(Decimal::from(100 + u32::from(n))).unwrap_or_else(|_| unreachable!("100 or 101"))
+        Amount::from_decimal(Decimal::from(100 + u32::from(n)))
+            .unwrap_or_else(|_| unreachable!("100 or 101"))
     }
 
     fn check_op(&mut self, client: u8, phone: u8, amount: u8) -> Result<(), Mismatch> {
@@ -111,9 +150,23 @@ impl Harness {
             amount: Harness::amount(amount),
             lang: Lang::En,
         };
-        let outcome = self.store()?.check(&new, self.now()).map_err(io)?.durable_blocking().map_err(io)?;
+        let outcome = self
+            .store()?
+            .check(&new, self.now())
+            .map_err(io)?
+            .durable_blocking()
+            .map_err(io)?;
         match (expected, outcome) {
-            (CheckKind::Repeat { payment, newly_reported }, CheckOutcome::Repeat { record, newly_reported: got }) => {
+            (
+                CheckKind::Repeat {
+                    payment,
+                    newly_reported,
+                },
+                CheckOutcome::Repeat {
+                    record,
+                    newly_reported: got,
+                },
+            ) => {
                 self.same_payment(payment, &record.id)?;
                 if newly_reported != got {
                     return fail(format!("check reported {got}, model {newly_reported}"));
@@ -124,7 +177,10 @@ impl Harness {
             }
             (CheckKind::RepeatMatched { payment }, CheckOutcome::Matched(applied)) => {
                 self.same_payment(payment, &applied.record.id)?;
-                let t = self.world.oldest_unclaimed(phone, amount).ok_or_else(|| Mismatch("no tx".into()))?;
+                let t = self
+                    .world
+                    .oldest_unclaimed(phone, amount)
+                    .ok_or_else(|| Mismatch("no tx".into()))?;
                 self.world.claim(payment, t, self.now_ms);
             }
             (CheckKind::New, outcome @ (CheckOutcome::Matched(_) | CheckOutcome::Searching(_))) => {
@@ -146,7 +202,11 @@ impl Harness {
                 match (self.world.oldest_unclaimed(phone, amount), outcome) {
                     (Some(t), CheckOutcome::Matched(_)) => self.world.claim(i, t, self.now_ms),
                     (None, CheckOutcome::Searching(_)) => {}
-                    (model, real) => return fail(format!("new check: model claims {model:?}, store did {real:?}")),
+                    (model, real) => {
+                        return fail(format!(
+                            "new check: model claims {model:?}, store did {real:?}"
+                        ));
+                    }
                 }
             }
             (expected, real) => return fail(format!("check: model {expected:?}, store {real:?}")),
@@ -156,7 +216,10 @@ impl Harness {
 
     fn same_payment(&self, i: usize, id: &PaymentId) -> Result<(), Mismatch> {
         if self.world.payments[i].id != id.as_str() {
-            return fail(format!("check found {id}, model expected {}", self.world.payments[i].id));
+            return fail(format!(
+                "check found {id}, model expected {}",
+                self.world.payments[i].id
+            ));
         }
         Ok(())
     }
@@ -164,25 +227,43 @@ impl Harness {
 
 fn actor(who: Who) -> Actor {
     match who {
-        Who::Approver => Actor::Approver { email: LISTED.into(), ip: None, user_agent: None },
-        Who::Stranger => Actor::Approver { email: "stranger@example.com".into(), ip: None, user_agent: None },
+        Who::Approver => Actor::Approver {
+            email: LISTED.into(),
+            ip: None,
+            user_agent: None,
+        },
+        Who::Stranger => Actor::Approver {
+            email: "stranger@example.com".into(),
+            ip: None,
+            user_agent: None,
+        },
         Who::Operator => Actor::Operator { ip: None },
         Who::System => Actor::System,
     }
 }
 
 fn operator() -> Decision {
-    Decision { actor: Actor::Operator { ip: None }, note: None }
+    Decision {
+        actor: Actor::Operator { ip: None },
+        note: None,
+    }
 }
 
 fn whmcs_event(answer: WhmcsAnswer, now: Timestamp) -> Event {
     match answer {
         WhmcsAnswer::Success => Event::CreditSucceeded,
-        WhmcsAnswer::Permanent => Event::CreditPermanentFailure { reason: "Authentication Failed".into() },
-        WhmcsAnswer::Transient => Event::CreditTransientFailure { reason: "refused".into(), retry_at: now },
+        WhmcsAnswer::Permanent => Event::CreditPermanentFailure {
+            reason: "Authentication Failed".into(),
+        },
+        WhmcsAnswer::Transient => Event::CreditTransientFailure {
+            reason: "refused".into(),
+            retry_at: now,
+        },
         WhmcsAnswer::UnknownFound => Event::ReconciledFound,
         WhmcsAnswer::UnknownAbsent => Event::ReconciledAbsent,
-        WhmcsAnswer::UnknownRefused => Event::Unreconcilable { reason: "GetCredits refused".into() },
+        WhmcsAnswer::UnknownRefused => Event::Unreconcilable {
+            reason: "GetCredits refused".into(),
+        },
     }
 }
 
@@ -198,25 +279,52 @@ impl Harness {
             claimed_by: None,
             credited_to: None,
         };
-        let outcome = self.store()?.ingest(&record, self.now()).map_err(io)?.durable_blocking().map_err(io)?;
+        let outcome = self
+            .store()?
+            .ingest(&record, self.now())
+            .map_err(io)?
+            .durable_blocking()
+            .map_err(io)?;
         let known = self.world.txs.iter().position(|t| t.trans == trans);
         match (known, outcome) {
-            (Some(t), IngestOutcome::Known(_)) if (self.world.txs[t].phone, self.world.txs[t].amount) == (phone, amount) => Ok(()),
-            (Some(t), IngestOutcome::Conflict(_)) if (self.world.txs[t].phone, self.world.txs[t].amount) != (phone, amount) => Ok(()),
+            (Some(t), IngestOutcome::Known(_))
+                if (self.world.txs[t].phone, self.world.txs[t].amount) == (phone, amount) =>
+            {
+                Ok(())
+            }
+            (Some(t), IngestOutcome::Conflict(_))
+                if (self.world.txs[t].phone, self.world.txs[t].amount) != (phone, amount) =>
+            {
+                Ok(())
+            }
             (None, IngestOutcome::New { claimed, .. }) => {
-                self.world.txs.push(MTx { trans, phone, amount, received_ms: self.now_ms, claimed_by: None, credited_to: None });
+                self.world.txs.push(MTx {
+                    trans,
+                    phone,
+                    amount,
+                    received_ms: self.now_ms,
+                    claimed_by: None,
+                    credited_to: None,
+                });
                 let t = self.world.txs.len() - 1;
                 let waiting = self.world.oldest_waiting(phone, amount);
                 match (waiting, claimed) {
-                    (Some(i), Some(applied)) if self.world.payments[i].id == applied.record.id.as_str() => {
+                    (Some(i), Some(applied))
+                        if self.world.payments[i].id == applied.record.id.as_str() =>
+                    {
                         self.world.claim(i, t, self.now_ms);
                         Ok(())
                     }
                     (None, None) => Ok(()),
-                    (model, real) => fail(format!("sms claimed {:?}, model {model:?}", real.map(|a| a.record.id))),
+                    (model, real) => fail(format!(
+                        "sms claimed {:?}, model {model:?}",
+                        real.map(|a| a.record.id)
+                    )),
                 }
             }
-            (model, real) => fail(format!("sms t{trans}: model knew {model:?}, store {real:?}")),
+            (model, real) => fail(format!(
+                "sms t{trans}: model knew {model:?}, store {real:?}"
+            )),
         }
     }
 
@@ -241,13 +349,19 @@ impl Harness {
             (Some(to), Ok(written)) => {
                 let applied = written.durable_blocking().map_err(io)?;
                 if applied.to != to {
-                    return fail(format!("{event:?}: store went to {}, model to {to}", applied.to));
+                    return fail(format!(
+                        "{event:?}: store went to {}, model to {to}",
+                        applied.to
+                    ));
                 }
                 self.world.enter(i, to, self.now_ms);
                 Ok(())
             }
             (None, Err(_)) => Ok(()),
-            (expected, real) => fail(format!("{event:?} on {:?}: model {expected:?}, store {real:?}", p.state)),
+            (expected, real) => fail(format!(
+                "{event:?} on {:?}: model {expected:?}, store {real:?}",
+                p.state
+            )),
         }
     }
 
@@ -262,14 +376,24 @@ impl Harness {
             })
             .collect();
         due.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let closed = self.store()?.close_due_windows(self.now(), usize::MAX).map_err(io)?;
+        let closed = self
+            .store()?
+            .close_due_windows(self.now(), usize::MAX)
+            .map_err(io)?;
         if closed.len() != due.len() {
-            return fail(format!("{} windows closed, the model expected {}", closed.len(), due.len()));
+            return fail(format!(
+                "{} windows closed, the model expected {}",
+                closed.len(),
+                due.len()
+            ));
         }
         for (written, (_, id, i, _)) in closed.into_iter().zip(due) {
             let applied = written.durable_blocking().map_err(io)?;
             if applied.record.id.as_str() != id || applied.to != StateName::Expired {
-                return fail(format!("window of {id}: the store closed {} into {}", applied.record.id, applied.to));
+                return fail(format!(
+                    "window of {id}: the store closed {} into {}",
+                    applied.record.id, applied.to
+                ));
             }
             self.world.enter(i, StateName::Expired, self.now_ms);
         }
@@ -279,21 +403,54 @@ impl Harness {
     /// The internal lane: released transactions claim waiting payments.
     fn rematch(&mut self) -> Result<(), Mismatch> {
         let store = self.store()?.clone();
-        for (key, entry) in store.due_outbox(Lane::Internal, self.now(), usize::MAX).map_err(io)? {
-            let Effect::Rematch { trans_id } = &entry.effect else { continue };
-            let claimed = store.rematch(&self.store_id, trans_id, self.now()).map_err(io)?.durable_blocking().map_err(io)?;
-            let done = crate::store::OutboxEntry { status: OutboxStatus::Done, ..entry.clone() };
-            store.update_outbox(&key, &entry, &done).map_err(io)?.durable_blocking().map_err(io)?;
-            let t = self.world.txs.iter().position(|t| format!("t{}", t.trans) == trans_id.as_str());
+        for (key, entry) in store
+            .due_outbox(Lane::Internal, self.now(), usize::MAX)
+            .map_err(io)?
+        {
+            let Effect::Rematch { trans_id } = &entry.effect else {
+                continue;
+            };
+            let claimed = store
+                .rematch(&self.store_id, trans_id, self.now())
+                .map_err(io)?
+                .durable_blocking()
+                .map_err(io)?;
+            let done = crate::store::OutboxEntry {
+                status: OutboxStatus::Done,
+                ..entry.clone()
+            };
+            store
+                .update_outbox(&key, &entry, &done)
+                .map_err(io)?
+                .durable_blocking()
+                .map_err(io)?;
+            let t = self
+                .world
+                .txs
+                .iter()
+                .position(|t| format!("t{}", t.trans) == trans_id.as_str());
             let t = t.ok_or_else(|| Mismatch(format!("rematch of unknown {trans_id}")))?;
-            let free = self.world.txs[t].claimed_by.is_none() && self.world.txs[t].credited_to.is_none();
-            let waiting = if free { self.world.oldest_waiting(self.world.txs[t].phone, self.world.txs[t].amount) } else { None };
+            let free =
+                self.world.txs[t].claimed_by.is_none() && self.world.txs[t].credited_to.is_none();
+            let waiting = if free {
+                self.world
+                    .oldest_waiting(self.world.txs[t].phone, self.world.txs[t].amount)
+            } else {
+                None
+            };
             match (waiting, claimed) {
-                (Some(i), Some(applied)) if self.world.payments[i].id == applied.record.id.as_str() => {
+                (Some(i), Some(applied))
+                    if self.world.payments[i].id == applied.record.id.as_str() =>
+                {
                     self.world.claim(i, t, self.now_ms);
                 }
                 (None, None) => {}
-                (model, real) => return fail(format!("rematch {trans_id}: model {model:?}, store {:?}", real.map(|a| a.record.id))),
+                (model, real) => {
+                    return fail(format!(
+                        "rematch {trans_id}: model {model:?}, store {:?}",
+                        real.map(|a| a.record.id)
+                    ));
+                }
             }
         }
         Ok(())
@@ -332,20 +489,39 @@ impl Harness {
             };
             let claim = p.claim.map(|t| format!("t{}", self.world.txs[t].trans));
             let real_claim = r.claim.as_ref().map(|c| c.trans_id.to_string());
-            if (r.state_name(), r.version, real_claim, r.credit_reported) != (p.state, p.version, claim.clone(), p.reported) {
+            if (r.state_name(), r.version, real_claim, r.credit_reported)
+                != (p.state, p.version, claim.clone(), p.reported)
+            {
                 return fail(format!(
                     "{}: store ({}, v{}, {:?}, reported {}), model ({}, v{}, {claim:?}, reported {})",
-                    p.id, r.state_name(), r.version, r.claim, r.credit_reported, p.state, p.version, p.reported
+                    p.id,
+                    r.state_name(),
+                    r.version,
+                    r.claim,
+                    r.credit_reported,
+                    p.state,
+                    p.version,
+                    p.reported
                 ));
             }
         }
         for t in &self.world.txs {
             let trans_id = TransId::parse(&format!("t{}", t.trans)).map_err(io)?;
-            let r = store.transaction(&self.store_id, &trans_id).map_err(io)?.ok_or_else(|| Mismatch(format!("t{} missing", t.trans)))?;
+            let r = store
+                .transaction(&self.store_id, &trans_id)
+                .map_err(io)?
+                .ok_or_else(|| Mismatch(format!("t{} missing", t.trans)))?;
             let name = |i: Option<usize>| i.map(|i| self.world.payments[i].id.clone());
-            let real = (r.claimed_by.map(|p| p.to_string()), r.credited_to.map(|p| p.to_string()));
+            let real = (
+                r.claimed_by.map(|p| p.to_string()),
+                r.credited_to.map(|p| p.to_string()),
+            );
             if real != (name(t.claimed_by), name(t.credited_to)) {
-                return fail(format!("t{}: store {real:?}, model {:?}", t.trans, (name(t.claimed_by), name(t.credited_to))));
+                return fail(format!(
+                    "t{}: store {real:?}, model {:?}",
+                    t.trans,
+                    (name(t.claimed_by), name(t.credited_to))
+                ));
             }
         }
         Ok(())

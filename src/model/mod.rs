@@ -49,7 +49,11 @@ pub enum Op {
     /// An SMS for transaction (0..8) from phone (0..2) of amount (0..2).
     Sms { tx: u8, phone: u8, amount: u8 },
     /// Approve or reject a payment.
-    Decide { payment: u8, approve: bool, who: Who },
+    Decide {
+        payment: u8,
+        approve: bool,
+        who: Who,
+    },
     /// Operator retry of a payment.
     Retry { payment: u8 },
     /// Operator says the credit is in WHMCS.

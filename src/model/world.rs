@@ -38,9 +38,14 @@ pub struct MPay {
 /// What a check should do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckKind {
-    Repeat { payment: usize, newly_reported: bool },
+    Repeat {
+        payment: usize,
+        newly_reported: bool,
+    },
     /// A repeat that claimed a transaction freed meanwhile.
-    RepeatMatched { payment: usize },
+    RepeatMatched {
+        payment: usize,
+    },
     New,
 }
 
@@ -67,12 +72,18 @@ impl World {
         let Some(i) = open else { return CheckKind::New };
         let p = &self.payments[i];
         if p.state == StateName::Credited {
-            return CheckKind::Repeat { payment: i, newly_reported: true };
+            return CheckKind::Repeat {
+                payment: i,
+                newly_reported: true,
+            };
         }
         if p.state == StateName::Searching && self.oldest_unclaimed(phone, amount).is_some() {
             return CheckKind::RepeatMatched { payment: i };
         }
-        CheckKind::Repeat { payment: i, newly_reported: false }
+        CheckKind::Repeat {
+            payment: i,
+            newly_reported: false,
+        }
     }
 
     /// The oldest transaction no payment holds, with this phone and amount.
@@ -80,7 +91,9 @@ impl World {
         (0..self.txs.len())
             .filter(|t| {
                 let tx = &self.txs[*t];
-                (tx.phone, tx.amount) == (phone, amount) && tx.claimed_by.is_none() && tx.credited_to.is_none()
+                (tx.phone, tx.amount) == (phone, amount)
+                    && tx.claimed_by.is_none()
+                    && tx.credited_to.is_none()
             })
             .min_by_key(|t| (self.txs[*t].received_ms, format!("t{}", self.txs[*t].trans)))
     }
@@ -102,7 +115,12 @@ impl World {
     pub fn claim(&mut self, i: usize, t: usize, now_ms: i64) {
         let p = &self.payments[i];
         let hold = !self.bindings.contains(&(p.phone, p.client));
-        let facts = Facts { rules_hold: hold, tries_left: true, actor: ActorKind::System, approver_listed: false };
+        let facts = Facts {
+            rules_hold: hold,
+            tries_left: true,
+            actor: ActorKind::System,
+            approver_listed: false,
+        };
         let to = lookup(p.state, EventKind::Matched, &facts).map(|e| e.to);
         if let Some(to) = to {
             self.txs[t].claimed_by = Some(i);
@@ -116,11 +134,16 @@ impl World {
     pub fn enter(&mut self, i: usize, to: StateName, now_ms: i64) -> Option<usize> {
         let from = self.payments[i].state;
         let p = &mut self.payments[i];
-        p.attempts = if from == StateName::Crediting && to == StateName::Crediting { p.attempts + 1 } else { 0 };
+        p.attempts = if from == StateName::Crediting && to == StateName::Crediting {
+            p.attempts + 1
+        } else {
+            0
+        };
         p.state = to;
         p.version += 1;
         self.visited.insert(to);
-        p.deadline = (to == StateName::Held).then_some((DeadlineKind::Approval, now_ms + APPROVAL_WINDOW_MS));
+        p.deadline = (to == StateName::Held)
+            .then_some((DeadlineKind::Approval, now_ms + APPROVAL_WINDOW_MS));
         let claim = p.claim;
         match to {
             StateName::Credited => {

@@ -78,6 +78,7 @@ impl Store {
             tracing::info!(payment_id = %id, event = event.kind().as_str(), %not_applied, "event refused");
         }
         Ok(outcome.map(|applied| {
+            self.committed(&applied);
             let changed = vec![(applied.record.id.clone(), applied.record.version)];
             self.written_changing(applied, changed)
         }))

@@ -61,7 +61,10 @@ impl Store {
             Ok(Some(outcome))
         })?;
         let changed = match &outcome {
-            Some(Ok(applied)) => vec![(applied.record.id.clone(), applied.record.version)],
+            Some(Ok(applied)) => {
+                self.committed(applied);
+                vec![(applied.record.id.clone(), applied.record.version)]
+            }
             _ => Vec::new(),
         };
         Ok(self.written_changing(outcome, changed))

@@ -79,6 +79,16 @@ impl Store {
                 check_in(view, new, &id, &candidates, last_round, now, tries_max)
             })?;
             if let Some(outcome) = outcome {
+                match &outcome {
+                    CheckOutcome::Matched(applied) => {
+                        if applied.record.id == id {
+                            self.metrics().created();
+                        }
+                        self.committed(applied);
+                    }
+                    CheckOutcome::Searching(_) => self.metrics().created(),
+                    CheckOutcome::Repeat { .. } => {}
+                }
                 let record = outcome.record();
                 let changed = vec![(record.id.clone(), record.version)];
                 return Ok(self.written_changing(outcome, changed));
@@ -111,7 +121,10 @@ impl Store {
                 let changed = match &outcome {
                     IngestOutcome::New {
                         claimed: Some(a), ..
-                    } => vec![(a.record.id.clone(), a.record.version)],
+                    } => {
+                        self.committed(a);
+                        vec![(a.record.id.clone(), a.record.version)]
+                    }
                     _ => Vec::new(),
                 };
                 return Ok(self.written_changing(outcome, changed));
@@ -156,6 +169,9 @@ impl Store {
             }
             Ok(None)
         })?;
+        if let Some(a) = &applied {
+            self.committed(a);
+        }
         let changed = applied
             .iter()
             .map(|a| (a.record.id.clone(), a.record.version))

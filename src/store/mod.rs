@@ -97,6 +97,8 @@ pub struct Store {
 
 struct Inner {
     db: sled::Db,
+    /// Transitions and payments by state, counted where they commit.
+    metrics: Arc<crate::metrics::Metrics>,
     /// Long polls and check replies waiting for a payment to change.
     changes: changes::Changes,
     /// Bumped after every durable payment change, so outbox workers look
@@ -163,11 +165,17 @@ impl Store {
         let all: [sled::Tree; tx::TREES] = trees
             .try_into()
             .map_err(|_| StoreError::Invariant("tree count".into()))?;
-        let group_commit =
-            GroupCommit::start(db.clone(), options.sync_writes).map_err(|e| StoreError::Io(e.to_string()))?;
+        let group_commit = GroupCommit::start(db.clone(), options.sync_writes)
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        for state in crate::payment::StateName::ALL {
+            let count = trees_state_count(&all[tx::T::Index as usize], state);
+            metrics.set_payments(state, count);
+        }
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
+                metrics,
                 changes: changes::Changes::default(),
                 activity: tokio::sync::watch::Sender::new(0),
                 trees: Trees { all },
@@ -236,6 +244,28 @@ impl Store {
         self.inner.activity.subscribe()
     }
 
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.inner.metrics
+    }
+
+    /// A transition committed: count it and log it (one line each).
+    pub(crate) fn committed(&self, applied: &Applied) {
+        self.inner.metrics.transition(applied.from, applied.to);
+        let actor = match &applied.audit.actor {
+            crate::payment::Actor::System => "system".to_owned(),
+            crate::payment::Actor::Approver { email, .. } => format!("approver {email}"),
+            crate::payment::Actor::Operator { .. } => "operator".to_owned(),
+        };
+        tracing::info!(
+            payment_id = %applied.record.id,
+            from = %applied.from,
+            to = %applied.to,
+            event = applied.audit.event,
+            actor,
+            "transition"
+        );
+    }
+
     /// Where waiters subscribe to a payment's changes.
     pub fn changes(&self) -> &changes::Changes {
         &self.inner.changes
@@ -254,6 +284,15 @@ impl Store {
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.inner.db.size_on_disk()?)
     }
+}
+
+/// Payments in a state, counted from the state index (once, at open).
+fn trees_state_count(index: &sled::Tree, state: crate::payment::StateName) -> i64 {
+    let count = index
+        .scan_prefix(keys::state_prefix(state, None))
+        .keys()
+        .count();
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 fn open_error(e: sled::Error, dir: &Path) -> StoreError {

@@ -43,6 +43,18 @@ impl Store {
         Ok(out)
     }
 
+    /// A lane's waiting entries and the oldest due time among them.
+    pub fn outbox_lane_stats(&self, lane: Lane) -> (usize, Option<Timestamp>) {
+        let tree = self.tree(T::Index);
+        let oldest = tree
+            .scan_prefix(lane_prefix(lane))
+            .keys()
+            .next()
+            .and_then(Result::ok)
+            .and_then(|k| keys::due_time(&k, DUE_OFFSET));
+        (tree.scan_prefix(lane_prefix(lane)).count(), oldest)
+    }
+
     /// Entries waiting in every lane, due or not (recovery log, metrics).
     pub fn outbox_depth(&self) -> usize {
         self.tree(T::Index)

@@ -34,6 +34,7 @@ impl Store {
     ) -> Result<Written<PaymentRecord>, StoreError> {
         let id = PaymentId::random().map_err(|e| StoreError::Io(e.to_string()))?;
         let record = self.transact(|view| create_in(view, new, &id, now))?;
+        self.metrics().created();
         Ok(self.written(record))
     }
 

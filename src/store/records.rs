@@ -151,6 +151,14 @@ pub enum Lane {
 impl Lane {
     pub const ALL: [Lane; 3] = [Lane::Mail, Lane::Whmcs, Lane::Internal];
 
+    pub fn name(&self) -> &'static str {
+        match self {
+            Lane::Mail => "mail",
+            Lane::Whmcs => "whmcs",
+            Lane::Internal => "internal",
+        }
+    }
+
     pub fn code(&self) -> u8 {
         match self {
             Lane::Mail => b'm',

@@ -49,13 +49,18 @@ impl Store {
     /// Closes every window due at `now` (at most `limit`), oldest first:
     /// `search_window_over` or `approval_window_over` for each payment.
     /// The caller waits for each write to be durable.
-    pub fn close_due_windows(&self, now: Timestamp, limit: usize) -> Result<Vec<Written<Applied>>, StoreError> {
+    pub fn close_due_windows(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Written<Applied>>, StoreError> {
         let mut closed = Vec::new();
         for timer in self.due_timers(now, limit)? {
             let record = self.payment(&timer.payment_id)?;
             // An index entry that outlived its deadline is dropped so it
             // cannot block the queue.
-            let Some(deadline) = record.and_then(|r| r.deadline).filter(|d| d.at == timer.at) else {
+            let Some(deadline) = record.and_then(|r| r.deadline).filter(|d| d.at == timer.at)
+            else {
                 self.drop_timer(&timer)?;
                 continue;
             };

@@ -22,6 +22,7 @@ use crate::clock::Clock;
 use crate::config::{WhmcsClientSettings, WorkerSettings};
 use crate::domain::StoreId;
 use crate::merchant::StoreSettings;
+use crate::metrics::OutcomeLabels;
 use crate::payment::{Event, State, StateName};
 use crate::store::{
     Breaker, Claim, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError,
@@ -196,6 +197,7 @@ impl Crediter {
             return Ok(());
         };
         let creds = Credentials::from(&settings.whmcs);
+        let started = std::time::Instant::now();
         let outcome = self
             .client
             .add_credit(
@@ -205,6 +207,16 @@ impl Crediter {
                 &claim.trans_id,
             )
             .await;
+        let metrics = self.store.metrics();
+        metrics
+            .add_credit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics
+            .add_credit
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.kind(),
+            })
+            .inc();
         tracing::info!(payment_id = %record.id, trans_id = %claim.trans_id, outcome = outcome.kind(), "AddCredit");
         match outcome {
             Outcome::Success(_) => {

@@ -15,6 +15,7 @@ use super::outbox::Performer;
 use crate::approvals::{ApprovalView, Claims, Signer, compose};
 use crate::clock::Clock;
 use crate::config::MailSettings;
+use crate::metrics::OutcomeLabels;
 use crate::payment::StateName;
 use crate::store::{Effect, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError};
 
@@ -202,6 +203,16 @@ impl Performer for MailSender {
                     message: e.to_string(),
                 }),
             };
+            let outcome = match &sent {
+                Ok(()) => "sent",
+                Err(e) if e.permanent => "refused",
+                Err(_) => "failed",
+            };
+            self.store
+                .metrics()
+                .emails
+                .get_or_create(&OutcomeLabels { outcome })
+                .inc();
             let mut next = current.clone();
             match sent {
                 Ok(()) => next.parts_done.push(approver.clone()),

@@ -35,7 +35,11 @@ pub async fn run_timers(
 
 /// Fires every timer due now (at most `batch_max`); returns how many
 /// transitions it made durable.
-pub async fn fire_due_timers(store: &Store, clock: &Clock, batch_max: usize) -> Result<usize, StoreError> {
+pub async fn fire_due_timers(
+    store: &Store,
+    clock: &Clock,
+    batch_max: usize,
+) -> Result<usize, StoreError> {
     let closed = store.close_due_windows(clock.now(), batch_max)?;
     let fired = closed.len();
     for written in closed {

@@ -10,6 +10,7 @@ mod ingest;
 mod limits;
 mod machine_props;
 mod malformed;
+mod metrics;
 mod model;
 mod poll;
 mod serve;

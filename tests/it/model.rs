@@ -14,8 +14,12 @@ fn run(bytes: &[u8]) -> Result<usize, String> {
     let mut harness = Harness::new().map_err(|e| e.to_string())?;
     let mut steps = 0;
     while steps < OPS_MAX {
-        let Ok(op) = Op::arbitrary(&mut input) else { break };
-        harness.apply(op).map_err(|e| format!("step {steps} ({op:?}): {e}"))?;
+        let Ok(op) = Op::arbitrary(&mut input) else {
+            break;
+        };
+        harness
+            .apply(op)
+            .map_err(|e| format!("step {steps} ({op:?}): {e}"))?;
         steps += 1;
     }
     Ok(steps)
@@ -38,29 +42,87 @@ fn a_scripted_run_reaches_every_state() {
     use cashgate::model::{WhmcsAnswer, Who};
     let mut h = Harness::new().unwrap();
     let script = [
-        Op::Sms { tx: 0, phone: 0, amount: 0 },
-        Op::Check { client: 0, phone: 0, amount: 0 },            // held (new phone)
-        Op::Decide { payment: 0, approve: true, who: Who::Stranger }, // forged: refused
-        Op::Decide { payment: 0, approve: true, who: Who::Approver },
-        Op::Whmcs { payment: 0, answer: WhmcsAnswer::Success },      // credited
-        Op::Check { client: 0, phone: 0, amount: 0 },                // reports it
-        Op::Sms { tx: 1, phone: 0, amount: 0 },
-        Op::Check { client: 0, phone: 0, amount: 0 },                // not held now: crediting
-        Op::Whmcs { payment: 1, answer: WhmcsAnswer::Permanent },    // credit_failed
+        Op::Sms {
+            tx: 0,
+            phone: 0,
+            amount: 0,
+        },
+        Op::Check {
+            client: 0,
+            phone: 0,
+            amount: 0,
+        }, // held (new phone)
+        Op::Decide {
+            payment: 0,
+            approve: true,
+            who: Who::Stranger,
+        }, // forged: refused
+        Op::Decide {
+            payment: 0,
+            approve: true,
+            who: Who::Approver,
+        },
+        Op::Whmcs {
+            payment: 0,
+            answer: WhmcsAnswer::Success,
+        }, // credited
+        Op::Check {
+            client: 0,
+            phone: 0,
+            amount: 0,
+        }, // reports it
+        Op::Sms {
+            tx: 1,
+            phone: 0,
+            amount: 0,
+        },
+        Op::Check {
+            client: 0,
+            phone: 0,
+            amount: 0,
+        }, // not held now: crediting
+        Op::Whmcs {
+            payment: 1,
+            answer: WhmcsAnswer::Permanent,
+        }, // credit_failed
         Op::Retry { payment: 1 },
-        Op::Whmcs { payment: 1, answer: WhmcsAnswer::UnknownRefused }, // credit_unknown
+        Op::Whmcs {
+            payment: 1,
+            answer: WhmcsAnswer::UnknownRefused,
+        }, // credit_unknown
         Op::Reboot,
         Op::MarkCredited { payment: 1 },
-        Op::Sms { tx: 2, phone: 1, amount: 1 },
-        Op::Check { client: 1, phone: 1, amount: 1 },                // held
-        Op::Decide { payment: 2, approve: false, who: Who::Operator }, // rejected, released
-        Op::Check { client: 2, phone: 1, amount: 1 },                // claims it again: held
-        Op::Advance { minutes: 61 },                                 // expired
-        Op::Check { client: 3, phone: 0, amount: 1 },                // searching
-        Op::Advance { minutes: 31 },                                 // expired
+        Op::Sms {
+            tx: 2,
+            phone: 1,
+            amount: 1,
+        },
+        Op::Check {
+            client: 1,
+            phone: 1,
+            amount: 1,
+        }, // held
+        Op::Decide {
+            payment: 2,
+            approve: false,
+            who: Who::Operator,
+        }, // rejected, released
+        Op::Check {
+            client: 2,
+            phone: 1,
+            amount: 1,
+        }, // claims it again: held
+        Op::Advance { minutes: 61 }, // expired
+        Op::Check {
+            client: 3,
+            phone: 0,
+            amount: 1,
+        }, // searching
+        Op::Advance { minutes: 31 }, // expired
     ];
     for (n, op) in script.into_iter().enumerate() {
-        h.apply(op).unwrap_or_else(|e| panic!("step {n} {op:?}: {e}"));
+        h.apply(op)
+            .unwrap_or_else(|e| panic!("step {n} {op:?}: {e}"));
     }
     assert_eq!(h.visited(), cashgate::payment::StateName::ALL.to_vec());
 }
