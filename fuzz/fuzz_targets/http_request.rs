@@ -82,7 +82,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = client.shutdown().await;
         let mut reply = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(3), client.read_to_end(&mut reply)).await;
+        drop(client);
+        // Wait for the connection task to end (or be cancelled) so nothing
+        // it owns outlives this input.
         connection.abort();
+        let _ = connection.await;
         reply
     });
     for status in statuses(&reply) {

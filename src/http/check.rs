@@ -73,7 +73,7 @@ async fn check(
 ) -> Result<PaymentReply, ApiError> {
     let store_id = StoreId::parse(params.get("store_id").unwrap_or_default().trim());
     let settings = match &store_id {
-        Ok(id) => app.store.store_settings(id)?,
+        Ok(id) => app.store.shared_store_settings(id)?,
         Err(_) => None,
     };
     // The store's own WHMCS servers carry every customer's check: they skip

@@ -99,6 +99,10 @@ struct Inner {
     db: sled::Db,
     /// Transitions and payments by state, counted where they commit.
     metrics: Arc<crate::metrics::Metrics>,
+    /// Known stores' settings (see `shared_store_settings`).
+    settings_cache: std::sync::RwLock<
+        std::collections::HashMap<crate::domain::StoreId, Arc<crate::merchant::StoreSettings>>,
+    >,
     /// Long polls and check replies waiting for a payment to change.
     changes: changes::Changes,
     /// Bumped after every durable payment change, so outbox workers look
@@ -176,6 +180,7 @@ impl Store {
             inner: Arc::new(Inner {
                 db,
                 metrics,
+                settings_cache: Default::default(),
                 changes: changes::Changes::default(),
                 activity: tokio::sync::watch::Sender::new(0),
                 trees: Trees { all },
@@ -242,6 +247,14 @@ impl Store {
     /// Changes whenever a payment changed durably (see `activity`).
     pub fn activity(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.activity.subscribe()
+    }
+
+    pub(crate) fn settings_cache(
+        &self,
+    ) -> &std::sync::RwLock<
+        std::collections::HashMap<crate::domain::StoreId, Arc<crate::merchant::StoreSettings>>,
+    > {
+        &self.inner.settings_cache
     }
 
     pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {

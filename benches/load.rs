@@ -1,0 +1,400 @@
+//! The load benchmark (`scripts/load`): starts a fresh release daemon on
+//! loopback over a data folder seeded with 0, 10,000 and 1,000,000
+//! payments and transactions, and measures with `wrk` (2 threads) the
+//! requests/s and p50/p99 latency of: `/healthz` (the baseline: this server
+//! stack's limit on this machine), polls of existing payments, rate-limited
+//! checks (429), durable checks that create payments, and SMS ingestion.
+//! Each is printed as a ratio to the baseline of the same run, with the
+//! daemon's peak RSS; and, as the storage limit, a raw sled insert loop with
+//! 64 writers sharing fsyncs (group commit), measured in the same run.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use cashgate::domain::{Amount, ClientId, Lang, Phone, Secret, StoreId, TransId};
+use cashgate::merchant::StoreSettings;
+use cashgate::store::{NewPayment, Store, StoreOptions, TransactionRecord};
+
+const WRITERS: usize = 64;
+const WRITES_PER_WRITER: usize = 1000;
+const POLL_IDS: usize = 1000;
+
+struct Row {
+    scale: usize,
+    name: &'static str,
+    connections: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn main() {
+    let seconds: u64 = std::env::var("LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let scales: Vec<usize> = std::env::var("LOAD_SCALES")
+        .unwrap_or_else(|_| "0,10000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let work = std::env::temp_dir().join(format!("cashgate-load-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("work folder");
+    let raw = group_commit_rate(&work.join("raw"));
+    println!("raw sled group commit ({WRITERS} writers): {raw:.0} durable writes/s");
+    let mut rows = Vec::new();
+    let mut rss = Vec::new();
+    for scale in scales {
+        let dir = work.join(format!("scale-{scale}"));
+        let started = Instant::now();
+        let ids = seed(&dir, scale);
+        println!(
+            "seeded {scale} payments and transactions in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let (scale_rows, peak) = measure(&work, &dir, scale, &ids, seconds);
+        rows.extend(scale_rows);
+        rss.push((scale, peak));
+        let size = dir_size(&dir);
+        println!(
+            "data folder at scale {scale}: {:.0} MiB on disk",
+            size as f64 / 1048576.0
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    print_table(&rows, raw, &rss);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Durable writes/s of raw sled with 64 writers and one flush thread that
+/// answers every writer queued during a flush (group commit).
+fn group_commit_rate(dir: &Path) -> f64 {
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(64 << 20)
+        .open()
+        .expect("sled");
+    let (tx, rx) = mpsc::channel::<mpsc::Sender<()>>();
+    let flusher_db = db.clone();
+    let flusher = std::thread::spawn(move || {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            batch.extend(rx.try_iter());
+            let _ = flusher_db.flush();
+            for waiter in batch {
+                let _ = waiter.send(());
+            }
+        }
+    });
+    let started = Instant::now();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let db = db.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for i in 0..WRITES_PER_WRITER {
+                    let key = format!("w{w:03}-{i:08}");
+                    let _ = db.insert(key.as_bytes(), &[0u8; 200][..]);
+                    let (done_tx, done_rx) = mpsc::channel();
+                    let _ = tx.send(done_tx);
+                    let _ = done_rx.recv();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        let _ = w.join();
+    }
+    let rate = (WRITERS * WRITES_PER_WRITER) as f64 / started.elapsed().as_secs_f64();
+    drop(tx);
+    let _ = flusher.join();
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+    rate
+}
+
+/// A store "5" and `n` searching payments and unclaimed transactions,
+/// written through the store (one flush at the end). Returns payment ids to poll.
+fn seed(dir: &Path, n: usize) -> Vec<String> {
+    let options = StoreOptions {
+        sync_writes: false,
+        cache_bytes: 64 << 20,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir, options).expect("store");
+    let store_id = StoreId::parse("5").expect("id");
+    let settings = StoreSettings {
+        ingest_token: Secret::new("tok"),
+        ..StoreSettings::default()
+    };
+    store
+        .put_store_settings(&store_id, &settings)
+        .expect("put")
+        .durable_blocking()
+        .expect("durable");
+    let now = jiff::Timestamp::now();
+    let mut ids = Vec::new();
+    for i in 0..n.max(POLL_IDS) {
+        let phone = Phone::parse(&format!("012{:08}", i % 100_000_000)).expect("phone");
+        let amount = Amount::parse(&format!("{}", 1 + i % 5000)).expect("amount");
+        if i < n {
+            let tx = TransactionRecord {
+                store_id: store_id.clone(),
+                trans_id: TransId::parse(&format!("seed{i:09}")).expect("trans id"),
+                phone: Some(Phone::parse(&format!("015{:08}", i % 100_000_000)).expect("phone")),
+                amount,
+                received_at: now,
+                stored_at: now,
+                claimed_by: None,
+                credited_to: None,
+            };
+            let _ = store.put_transaction(&tx).expect("tx");
+        }
+        let new = NewPayment {
+            store_id: store_id.clone(),
+            client_id: ClientId::try_from(u32::try_from(i % 2_000_000_000 + 1).expect("client"))
+                .expect("client"),
+            phone,
+            amount,
+            lang: Lang::En,
+        };
+        let record = store
+            .create_payment(&new, now)
+            .expect("payment")
+            .durable_blocking()
+            .expect("durable");
+        if ids.len() < POLL_IDS {
+            ids.push(record.id.to_string());
+        }
+    }
+    store.close().expect("close");
+    ids
+}
+
+struct Daemon {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_daemon(work: &Path, dir: &Path) -> Daemon {
+    let config = work.join("load.toml");
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[limits]\nchecks_per_minute_per_ip = 1000000000\n\
+         requests_per_minute_per_store = 1000000000\ningest_per_minute_per_store = 1000000000\npolls_per_minute_per_ip = 1000000000\n\
+         connections_max = 4096\n[log]\nfilter = \"warn\"\njson = true\n",
+        dir.display()
+    );
+    std::fs::write(&config, text).expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cashgate"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("CASHGATE_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cashgate");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let listen = loop {
+        let line = lines.next().expect("daemon exited").expect("log");
+        let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(listen) = log["fields"]["listen"].as_str() {
+            break listen.to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Daemon {
+        child,
+        base: format!("http://{listen}"),
+    }
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Every scenario against one daemon over the seeded folder.
+fn measure(work: &Path, dir: &Path, scale: usize, ids: &[String], seconds: u64) -> (Vec<Row>, f64) {
+    let daemon = start_daemon(work, dir);
+    let scripts = write_scripts(work, ids);
+    let run = |name, script: Option<&PathBuf>, path: &str, connections| {
+        let mut row = wrk(&daemon.base, path, script, connections, seconds);
+        row.scale = scale;
+        row.name = name;
+        row
+    };
+    let rows = vec![
+        run("baseline /healthz", None, "/healthz", 64),
+        run("polls", Some(&scripts[0]), "/", 64),
+        run("polls, 16 connections", Some(&scripts[0]), "/", 16),
+        run(
+            "rate-limited checks (429)",
+            None,
+            "/api/payment_link_check?phone=01012345678&amount=100&store_id=5&client_id=7",
+            64,
+        ),
+        run("durable checks", Some(&scripts[1]), "/", 64),
+        run("SMS ingestion", Some(&scripts[2]), "/", 64),
+    ];
+    let peak = peak_rss_mib(daemon.child.id());
+    (rows, peak)
+}
+
+fn write_scripts(work: &Path, ids: &[String]) -> Vec<PathBuf> {
+    let list = ids
+        .iter()
+        .map(|id| format!("\"{id}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let polls = format!(
+        "local ids = {{{list}}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(\"GET\", \"/api/payments/\" .. ids[(n % #ids) + 1])\nend\n"
+    );
+    let unique = "local threads = 0\nfunction setup(thread)\n  threads = threads + 1\n  thread:set(\"tid\", threads)\nend\n\
+                  function init(args)\n  n = tid * 10000000\nend\n";
+    let checks = format!(
+        "{unique}request = function()\n  n = n + 1\n  return wrk.format(\"GET\", string.format(\"/api/payment_link_check?phone=010%08d&amount=100&store_id=5&client_id=%d\", n % 100000000, n))\nend\n"
+    );
+    let ingest = format!(
+        "{unique}wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = \"Bearer tok\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         request = function()\n  n = n + 1\n  return wrk.format(nil, \"/api/stores/5/transactions\", nil, string.format('{{\"trans_id\":\"L%d\",\"phone\":\"011%08d\",\"amount\":\"50\"}}', n, n % 100000000))\nend\n"
+    );
+    [
+        ("polls.lua", polls),
+        ("checks.lua", checks),
+        ("ingest.lua", ingest),
+    ]
+    .into_iter()
+    .map(|(name, text)| {
+        let path = work.join(name);
+        let mut f = std::fs::File::create(&path).expect("script");
+        f.write_all(text.as_bytes()).expect("write script");
+        path
+    })
+    .collect()
+}
+
+fn wrk(base: &str, path: &str, script: Option<&PathBuf>, connections: usize, seconds: u64) -> Row {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+    ]);
+    if let Some(script) = script {
+        cmd.arg("-s").arg(script);
+    }
+    let output = cmd
+        .arg(format!("{base}{path}"))
+        .output()
+        .expect("wrk (scripts/load installs it)");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let number = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+    };
+    Row {
+        scale: 0,
+        name: "",
+        connections,
+        rps: number("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
+        p50_ms: number("50%").map_or(f64::NAN, |v| millis(&v)),
+        p99_ms: number("99%").map_or(f64::NAN, |v| millis(&v)),
+        non_2xx: text
+            .lines()
+            .find(|l| l.contains("Non-2xx or 3xx responses:"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+/// wrk's latency text (`812.00us`, `1.23ms`, `2.01s`) in milliseconds.
+fn millis(v: &str) -> f64 {
+    let (number, factor) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (v, 1.0)
+    };
+    number.parse::<f64>().map_or(f64::NAN, |n| n * factor)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let path = e.path();
+            total += if path.is_dir() {
+                dir_size(&path)
+            } else {
+                e.metadata().map_or(0, |m| m.len())
+            };
+        }
+    }
+    total
+}
+
+fn print_table(rows: &[Row], raw: f64, rss: &[(usize, f64)]) {
+    println!("\n| stored | scenario | conns | req/s | p50 ms | p99 ms | non-2xx | ratio |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---|");
+    for row in rows {
+        let baseline = rows
+            .iter()
+            .find(|r| r.scale == row.scale && r.name.starts_with("baseline"))
+            .map_or(1.0, |r| r.rps);
+        let ratio = if row.name == "durable checks" || row.name == "SMS ingestion" {
+            format!(
+                "{:.2}× baseline, {:.2}× raw group commit",
+                row.rps / baseline,
+                row.rps / raw
+            )
+        } else {
+            format!("{:.2}× baseline", row.rps / baseline)
+        };
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {ratio} |",
+            row.scale, row.name, row.connections, row.rps, row.p50_ms, row.p99_ms, row.non_2xx
+        );
+    }
+    println!(
+        "\nraw sled group commit ({WRITERS} writers, 200-byte values): {raw:.0} durable writes/s"
+    );
+    for (scale, peak) in rss {
+        println!("peak RSS of the daemon with {scale} stored: {peak:.0} MiB");
+    }
+    let p50 = |scale| {
+        rows.iter()
+            .find(|r| r.scale == scale && r.name == "durable checks")
+            .map(|r| r.p50_ms)
+    };
+    if let (Some(small), Some(large)) = (p50(10_000), p50(1_000_000)) {
+        println!(
+            "durable check p50 at 1,000,000 / at 10,000: {:.2}",
+            large / small
+        );
+    }
+}
