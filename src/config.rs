@@ -60,6 +60,8 @@ pub struct Limits {
     pub polls_per_minute_per_ip: u32,
     /// Store preflights (which call the store's WHMCS).
     pub preflights_per_minute_per_store: u32,
+    /// Requests with a wrong ingest token, per client IP.
+    pub auth_failures_per_minute_per_ip: u32,
     /// Largest request body accepted.
     pub body_bytes_max: usize,
     /// Open connections served at once; more wait in the accept queue.
@@ -161,6 +163,7 @@ impl Default for Limits {
             ingest_per_minute_per_store: 600,
             polls_per_minute_per_ip: 600,
             preflights_per_minute_per_store: 3,
+            auth_failures_per_minute_per_ip: 30,
             body_bytes_max: 64 * 1024,
             connections_max: 1024,
             header_read_timeout_ms: 10_000,
@@ -267,6 +270,16 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        // A request must be allowed to outlast its longest wait (a check's
+        // wait for the credit, a 30 s poll), or a timeout could cancel a
+        // reply after it committed what it reports.
+        let longest_wait_ms = self.check_wait_ms.max(30_000);
+        if self.limits.request_timeout_ms < longest_wait_ms + 5_000 {
+            return Err(ConfigError::Invalid(format!(
+                "limits.request_timeout_ms must be at least {} (the longest wait plus 5 s)",
+                longest_wait_ms + 5_000
+            )));
+        }
         if self.check_wait_ms > CHECK_WAIT_MS_MAX {
             return Err(ConfigError::Invalid(format!(
                 "check_wait_ms must be at most {CHECK_WAIT_MS_MAX} (the WHMCS module gives up after 30 s)"
@@ -450,6 +463,15 @@ mod tests {
         );
         s.check_wait_ms = 30_000;
         assert!(s.validate().is_err());
+        s.check_wait_ms = 8000;
+        s.limits.request_timeout_ms = 20_000;
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("request_timeout_ms"),
+            "shorter than a 30 s poll"
+        );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "lisen = \"typo\"\n").unwrap();

@@ -23,6 +23,8 @@ pub struct Limits<C: Clock + Clone = DefaultClock> {
     /// Store preflights call WHMCS with the store's credentials: a few a
     /// minute, so nobody can use them to get the platform's IP banned.
     pub preflight_store: CappedLimiter<C>,
+    /// Requests with a wrong token (ingestion, per client IP).
+    pub auth_failures_ip: CappedLimiter<C>,
 }
 
 impl Limits<DefaultClock> {
@@ -53,10 +55,14 @@ impl<C: Clock + Clone> Limits<C> {
                 "preflights_per_minute_per_store",
                 s.preflights_per_minute_per_store,
             ),
+            auth_failures_ip: make(
+                "auth_failures_per_minute_per_ip",
+                s.auth_failures_per_minute_per_ip,
+            ),
         }
     }
 
-    pub fn all(&self) -> [&CappedLimiter<C>; 7] {
+    pub fn all(&self) -> [&CappedLimiter<C>; 8] {
         [
             &self.check_ip,
             &self.check_client,
@@ -65,6 +71,7 @@ impl<C: Clock + Clone> Limits<C> {
             &self.ingest_store,
             &self.poll_ip,
             &self.preflight_store,
+            &self.auth_failures_ip,
         ]
     }
 

@@ -204,7 +204,7 @@ async fn act(
         Err(NotApplied::Refused { state, .. }) => {
             Err(ApiError::NotAllowedInState(state.to_string()))
         }
-        Err(NotApplied::VersionMoved { .. }) => {
+        Err(NotApplied::VersionMoved { .. } | NotApplied::NoCredit) => {
             Err(ApiError::Conflict("the payment moved on".into()))
         }
     }

@@ -85,10 +85,15 @@ async fn check(
         limited(app.limits.check_ip.check(&IpKey::of(client.ip)))?;
     }
     let store_id = store_id.map_err(|_| ApiError::InvalidStoreId)?;
-    if settings.is_none() {
+    let Some(settings) = settings else {
         return Err(ApiError::UnknownStore);
-    }
+    };
     let new = parse_check(params, store_id, lang)?;
+    if new.amount.convert(settings.currency_rate).is_none() {
+        return Err(ApiError::InvalidAmount(
+            "too small to credit at the store's currency rate".into(),
+        ));
+    }
     limited(
         app.limits
             .check_fields(&new.store_id, new.client_id, &new.phone),

@@ -12,13 +12,20 @@ use serde_json::{Value, json};
 
 use super::check::limited;
 use super::reply::{Body, json};
+use super::router::Client;
 use super::views::TransactionView;
 use super::{ApiError, App, auth, body};
+use crate::antispam::IpKey;
 use crate::domain::{Amount, Lang, Phone, StoreId, TransId};
 use crate::store::{IngestOutcome, QuarantineEntry, TransactionRecord};
 
-pub async fn transactions(app: Arc<App>, store_id: &str, req: Request<Incoming>) -> Response<Body> {
-    match ingest(&app, store_id, req).await {
+pub async fn transactions(
+    app: Arc<App>,
+    client: Client,
+    store_id: &str,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    match ingest(&app, client, store_id, req).await {
         Ok(response) => response,
         Err(e) => e.response(Lang::En),
     }
@@ -34,19 +41,27 @@ enum Payload {
 
 async fn ingest(
     app: &App,
+    client: Client,
     store_id: &str,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let store_id = StoreId::parse(store_id).map_err(|_| ApiError::InvalidStoreId)?;
-    // Limited before the token is checked, so guessing tokens is slow too.
-    limited(app.limits.ingest_store.check(&store_id.as_str()))?;
-    let settings = app
-        .store
-        .store_settings(&store_id)?
-        .ok_or(ApiError::UnknownStore)?;
-    if !auth::bearer_matches(req.headers(), &settings.ingest_token) {
-        return Err(ApiError::Unauthorized);
+    let settings = app.store.shared_store_settings(&store_id)?;
+    let authorised = settings
+        .as_ref()
+        .is_some_and(|s| auth::bearer_matches(req.headers(), &s.ingest_token));
+    if !authorised {
+        // Failed attempts are limited per IP (guessing tokens is slow), and
+        // never spend the store's quota: nobody without the token can
+        // crowd out the merchant's forwarder.
+        limited(app.limits.auth_failures_ip.check(&IpKey::of(client.ip)))?;
+        return Err(if settings.is_some() {
+            ApiError::Unauthorized
+        } else {
+            ApiError::UnknownStore
+        });
     }
+    limited(app.limits.ingest_store.check(&store_id.as_str()))?;
     let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
     let payload: Value = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::InvalidRequest("the body is not JSON".into()))?;

@@ -58,7 +58,9 @@ async fn dispatch(
     match (segments.as_slice(), &method) {
         (["healthz"], &Method::GET | &Method::HEAD) => ("healthz", health::healthz(&app)),
         (["metrics"], &Method::GET | &Method::HEAD) => ("metrics", health::metrics(&app)),
-        (["api", "payment_link_check"], &Method::GET | &Method::HEAD | &Method::POST) => {
+        // No HEAD: a check has effects, and a HEAD reply could not carry
+        // the `"status": true` it might use up.
+        (["api", "payment_link_check"], &Method::GET | &Method::POST) => {
             ("check", check::payment_link_check(app, client, req).await)
         }
         (["api", "payments", id], &Method::GET | &Method::HEAD) => {
@@ -69,7 +71,7 @@ async fn dispatch(
             &Method::GET | &Method::HEAD | &Method::OPTIONS,
         ) => ("rate", rate::rate(&app, id, &method)),
         (["api", "stores", id, "transactions"], &Method::POST) => {
-            ("ingest", ingest::transactions(app, id, req).await)
+            ("ingest", ingest::transactions(app, client, id, req).await)
         }
         (["approvals", token], &Method::GET | &Method::HEAD) => {
             ("approval_page", approvals::page(app, token, req).await)

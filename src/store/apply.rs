@@ -32,6 +32,9 @@ pub enum NotApplied {
     UnknownPayment,
     #[error("refused in state {state}: {refusal}")]
     Refused { state: StateName, refusal: Refusal },
+    /// The amount converts to no credit at the store's rate.
+    #[error("the amount is too small to credit at the store's currency rate")]
+    NoCredit,
     /// The caller decided on an older version of the payment.
     #[error("the payment moved on from version {expected} to {actual}")]
     VersionMoved { expected: u64, actual: u64 },

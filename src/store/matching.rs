@@ -161,6 +161,7 @@ impl Store {
                 if let Some(record) = record.filter(|r| r.state_name() == StateName::Searching) {
                     return match claim(view, &record, trans_id, now, tries_max)? {
                         Ok(applied) => Ok(Some(applied)),
+                        Err(super::NotApplied::NoCredit) => Ok(None),
                         Err(e) => {
                             fail_invariant(format!("a searching payment refused its match: {e}"))
                         }
@@ -266,6 +267,7 @@ fn check_in(
         {
             return match claim(view, record, trans_id, now, tries_max)? {
                 Ok(applied) => Ok(Some(CheckOutcome::Matched(Box::new(applied)))),
+                Err(super::NotApplied::NoCredit) => Ok(Some(repeat)),
                 Err(not_applied) => fail_invariant(format!(
                     "a searching payment refused its match: {not_applied}"
                 )),
@@ -283,6 +285,7 @@ fn check_in(
     };
     match claim(view, &record, &trans_id, now, tries_max)? {
         Ok(applied) => Ok(Some(CheckOutcome::Matched(Box::new(applied)))),
+        Err(super::NotApplied::NoCredit) => Ok(Some(CheckOutcome::Searching(record))),
         Err(not_applied) => {
             fail_invariant(format!("a new payment refused its match: {not_applied}"))
         }
@@ -388,6 +391,7 @@ fn ingest_in(
     let claimed = match chosen {
         Some(record) => match claim(view, &record, &fresh.trans_id, now, tries_max)? {
             Ok(applied) => Some(Box::new(applied)),
+            Err(super::NotApplied::NoCredit) => None,
             Err(not_applied) => {
                 return fail_invariant(format!(
                     "a searching payment refused its match: {not_applied}"
@@ -422,10 +426,11 @@ fn claim(
     let hold_reasons =
         crate::antispam::decide(&settings.anti_spam, record.client_id, record.amount, &facts);
     let Some(credit_amount) = record.amount.convert(settings.currency_rate) else {
-        return fail_invariant(format!(
-            "amount {} does not convert at rate {}",
-            record.amount, settings.currency_rate
-        ));
+        // Nothing to credit at the store's rate (it rounds to 0.00): the
+        // transaction stays unclaimed rather than failing the whole write.
+        tracing::warn!(payment_id = %record.id, amount = %record.amount, rate = %settings.currency_rate,
+            "amount converts to no credit at the store's rate: not claimed");
+        return Ok(Err(super::NotApplied::NoCredit));
     };
     let event = Event::Matched(Match {
         trans_id: trans_id.clone(),

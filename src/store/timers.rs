@@ -64,11 +64,15 @@ impl Store {
                 self.drop_timer(&timer)?;
                 continue;
             };
-            match self.apply(&timer.payment_id, &DueTimer::event(deadline.kind), now)? {
-                Ok(written) => closed.push(written),
-                Err(not_applied) => {
+            // One timer's failure must not stall the timers behind it.
+            match self.apply(&timer.payment_id, &DueTimer::event(deadline.kind), now) {
+                Ok(Ok(written)) => closed.push(written),
+                Ok(Err(not_applied)) => {
                     tracing::warn!(payment_id = %timer.payment_id, %not_applied, "due timer refused");
                     self.drop_timer(&timer)?;
+                }
+                Err(e) => {
+                    tracing::error!(payment_id = %timer.payment_id, error = %e, "due timer failed; it stays due")
                 }
             }
         }

@@ -18,6 +18,10 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::backoff::backoff;
+
+/// Readings of GetCredits, `reconcile_delay_ms` or more apart, that must
+/// all miss the credit before it is sent again.
+const ABSENT_READINGS: u32 = 2;
 use crate::clock::Clock;
 use crate::config::{WhmcsClientSettings, WorkerSettings};
 use crate::domain::StoreId;
@@ -95,7 +99,12 @@ impl Crediter {
             return self.close_stale(&key, &scanned).await;
         };
         let lock = self.store_lock(&payment.store_id);
-        let _single_flight = lock.lock().await;
+        // Single flight per store, without waiting: a task waiting for a
+        // slow store would hold a slot other stores need. The entry stays
+        // due and is picked up again when the store's call has ended.
+        let Ok(_single_flight) = lock.try_lock() else {
+            return Ok(());
+        };
         let Some(entry) = self.store.outbox_entry(&key)? else {
             return Ok(());
         };
@@ -272,6 +281,18 @@ impl Crediter {
             Outcome::Success(lines) if has_credit_for(&lines, &claim.trans_id) => {
                 self.finish(job, entry, Event::ReconciledFound, None).await
             }
+            Outcome::Success(_) if entry.reconcile_tries < ABSENT_READINGS - 1 => {
+                // Absent once is not enough: WHMCS may still be running the
+                // first call (PHP goes on after our timeout). Ask again later.
+                let tries = entry.reconcile_tries.saturating_add(1);
+                self.defer_reconcile(
+                    job,
+                    entry,
+                    "not in GetCredits yet: asking again".into(),
+                    tries,
+                )
+                .await
+            }
             Outcome::Success(_) => self.finish(job, entry, Event::ReconciledAbsent, None).await,
             Outcome::Permanent(rejection) => {
                 let breaker = self.breaker_for(record, &rejection);
@@ -399,6 +420,18 @@ impl Crediter {
     }
 }
 
+/// Removes a key from `in_progress` when dropped (also on a panic).
+struct InProgress<'a> {
+    crediter: &'a Crediter,
+    key: &'a [u8],
+}
+
+impl Drop for InProgress<'_> {
+    fn drop(&mut self) {
+        self.crediter.end(self.key);
+    }
+}
+
 /// Polls the WHMCS lane and performs due entries, at most
 /// `concurrency_max` at once, until `stop` turns true. Calls in flight at
 /// shutdown are left to finish for up to the WHMCS timeout; one abandoned
@@ -427,10 +460,14 @@ pub async fn run_credits(
                     }
                     let crediter = crediter.clone();
                     tasks.spawn(async move {
+                        // Ends the key's "in progress" mark even if perform panics.
+                        let _in_progress = InProgress {
+                            crediter: &crediter,
+                            key: &key,
+                        };
                         if let Err(e) = crediter.perform(key.clone(), entry).await {
                             tracing::error!(error = %e, "crediting failed to record an outcome");
                         }
-                        crediter.end(&key);
                         drop(slot);
                     });
                 }

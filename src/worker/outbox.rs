@@ -71,8 +71,13 @@ pub async fn perform_due<P: Performer>(
         {
             continue;
         }
-        performer.perform(key, entry).await?;
-        performed += 1;
+        // One entry's failure must not stall the entries behind it.
+        match performer.perform(key, entry).await {
+            Ok(()) => performed += 1,
+            Err(e) => {
+                tracing::error!(lane = ?performer.lane(), error = %e, "outbox entry failed; it stays due")
+            }
+        }
     }
     Ok(performed)
 }

@@ -561,3 +561,39 @@ fn stale_payment(store: &cashgate::store::Store) -> cashgate::domain::PaymentId 
         .unwrap()
         .remove(0)
 }
+
+/// Review finding: an amount that converts to no credit at the store's
+/// rate is refused at check time (400), and a transaction of such an
+/// amount is stored but claims nothing (it used to fail the whole write).
+#[tokio::test(flavor = "multi_thread")]
+async fn amounts_too_small_to_credit_are_refused_or_left_unclaimed() {
+    let daemon = spawn_daemon(|_| {}).await;
+    daemon.put_store(STORE, json!({"currency_rate": "1"})).await;
+    let early = daemon.check_simple("42", "0.01").await;
+    assert_eq!(early.body["state"], "searching");
+    daemon
+        .put_store(STORE, json!({"currency_rate": "50.50"}))
+        .await;
+    let refused = daemon.check_simple("43", "0.01").await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["error"], "invalid_amount");
+    let tx = daemon
+        .ingest_tx("014412345678", "01012345678", "0.01")
+        .await;
+    assert_eq!(tx.status, 201, "{tx:?}");
+    assert_eq!(
+        tx.body["payment_id"],
+        Value::Null,
+        "not claimed: it would credit nothing"
+    );
+    assert_eq!(
+        daemon
+            .http
+            .get(daemon.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

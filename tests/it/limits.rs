@@ -159,3 +159,56 @@ async fn ingestion_is_limited_per_store_and_polls_per_ip() {
     assert_eq!(daemon.poll(id, "").await.status, 404);
     assert_eq!(daemon.poll(id, "").await.status, 429);
 }
+
+/// Review finding: requests with a wrong ingest token are limited per IP
+/// and never spend the store's quota, so they cannot crowd out the
+/// merchant's forwarder.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_tokens_do_not_spend_the_stores_ingest_quota() {
+    let daemon = spawn_daemon(|s| {
+        s.limits.ingest_per_minute_per_store = 2;
+        s.limits.auth_failures_per_minute_per_ip = 3;
+    })
+    .await;
+    daemon.default_store().await;
+    let body = json!({"trans_id": "t1", "phone": "01012345678", "amount": "1"});
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(daemon.ingest(STORE, "wrong", &body).await.status.as_u16());
+    }
+    assert_eq!(
+        statuses,
+        vec![401, 401, 401, 429, 429],
+        "failures are limited per IP"
+    );
+    assert_eq!(
+        daemon.ingest_tx("t1", "01012345678", "1").await.status,
+        201,
+        "the forwarder still gets through"
+    );
+    assert_eq!(daemon.ingest_tx("t2", "01012345678", "2").await.status, 201);
+    assert_eq!(
+        daemon.ingest_tx("t3", "01012345678", "3").await.status,
+        429,
+        "the store's own quota"
+    );
+}
+
+/// A HEAD of the check would have its effects but could not carry
+/// `"status": true`: it is not allowed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_head_check_is_not_allowed_and_changes_nothing() {
+    let daemon = spawn_daemon(|_| {}).await;
+    daemon.default_store().await;
+    let head =
+        daemon
+            .http
+            .head(daemon.url(
+                "/api/payment_link_check?store_id=5&phone=01012345678&amount=100&client_id=42",
+            ))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(head.status(), 405);
+    assert!(daemon.all_payments().await.is_empty());
+}
