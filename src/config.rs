@@ -101,6 +101,8 @@ pub struct WhmcsClientSettings {
 pub struct StorageSettings {
     /// sled's page cache.
     pub cache_bytes: u64,
+    /// How long a group commit gathers writes before one fsync covers them.
+    pub group_commit_window_us: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,6 +195,7 @@ impl Default for StorageSettings {
     fn default() -> Self {
         StorageSettings {
             cache_bytes: 64 * 1024 * 1024,
+            group_commit_window_us: 2000,
         }
     }
 }

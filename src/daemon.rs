@@ -178,6 +178,7 @@ pub fn store_options(settings: &Settings) -> StoreOptions {
         cache_bytes: settings.storage.cache_bytes,
         credit_tries_max: settings.whmcs.credit_tries_max,
         sync_writes: true,
+        group_commit_window_us: settings.storage.group_commit_window_us,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Prometheus metrics (prometheus-client, OpenMetrics text): requests by
 //! route and status, rate-limited requests, transitions by from/to state,
 //! payments by state (held among them), outbox depth and age per lane,
-//! AddCredit outcomes and latency, emails sent and failed.
+//! AddCredit outcomes and latency, emails sent and failed, and the
+//! group commit's flush time and batch size.
 //!
 //! The store owns one `Metrics` and counts transitions where they commit;
 //! the HTTP layer counts requests; the workers count calls and emails.
@@ -63,6 +64,10 @@ pub struct Metrics {
     pub add_credit: Family<OutcomeLabels, Counter>,
     pub add_credit_seconds: Histogram,
     pub emails: Family<OutcomeLabels, Counter>,
+    /// One group-commit flush (fsync) of the data folder.
+    pub flush_seconds: Histogram,
+    /// Writes made durable by one flush.
+    pub flush_batch: Histogram,
 }
 
 impl Default for Metrics {
@@ -84,6 +89,8 @@ impl Metrics {
             add_credit: Family::default(),
             add_credit_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             emails: Family::default(),
+            flush_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            flush_batch: Histogram::new(exponential_buckets(1.0, 2.0, 13)),
         };
         metrics.register();
         metrics
@@ -133,8 +140,18 @@ impl Metrics {
         );
         r.register(
             "emails",
-            "Approval emails by outcome (sent, failed, given_up)",
+            "Approval emails by outcome (sent, refused, failed)",
             self.emails.clone(),
+        );
+        r.register(
+            "flush_seconds",
+            "Group-commit flushes (fsync) of the data folder",
+            self.flush_seconds.clone(),
+        );
+        r.register(
+            "flush_batch",
+            "Writes made durable by one group-commit flush",
+            self.flush_batch.clone(),
         );
     }
 

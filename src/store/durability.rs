@@ -7,12 +7,25 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use std::sync::Arc;
+
 use tokio::sync::oneshot;
+
+use crate::metrics::Metrics;
 
 /// Most waiters one flush answers; the rest wait for the next flush.
 const GROUP_COMMIT_WAITERS_MAX: usize = 4096;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
+
+/// How the group-commit thread flushes.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Whether to fsync at all (only the model harness turns it off).
+    pub sync: bool,
+    /// How long a batch gathers writers after its first one.
+    pub window: std::time::Duration,
+}
 
 /// Hands out durability requests to the group-commit thread.
 #[derive(Debug)]
@@ -25,11 +38,15 @@ pub struct GroupCommit {
 pub struct Ticket(Result<oneshot::Receiver<Result<(), String>>, ()>);
 
 impl GroupCommit {
-    pub fn start(db: sled::Db, sync: bool) -> std::io::Result<GroupCommit> {
+    pub fn start(
+        db: sled::Db,
+        options: Options,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<GroupCommit> {
         let (tx, rx) = mpsc::channel::<Waiter>();
         let thread = std::thread::Builder::new()
             .name("cashgate-fsync".into())
-            .spawn(move || run(db, rx, sync))?;
+            .spawn(move || run(db, rx, options, &metrics))?;
         Ok(GroupCommit {
             requests: Some(tx),
             thread: Some(thread),
@@ -82,20 +99,32 @@ fn stopped() -> String {
     "the durability worker has stopped".to_owned()
 }
 
-fn run(db: sled::Db, requests: mpsc::Receiver<Waiter>, sync: bool) {
+fn run(db: sled::Db, requests: mpsc::Receiver<Waiter>, options: Options, metrics: &Metrics) {
     while let Ok(first) = requests.recv() {
         let mut batch = vec![first];
+        // sled's flush holds a lock that stops every transaction until the
+        // fsync ends; flushing again at once would leave writers no time to
+        // join the next batch. Gathering for a short window first lets many
+        // writes share one fsync.
+        let window_ends = std::time::Instant::now() + options.window;
         while batch.len() < GROUP_COMMIT_WAITERS_MAX {
-            match requests.try_recv() {
+            let left = window_ends.saturating_duration_since(std::time::Instant::now());
+            match requests.recv_timeout(left) {
                 Ok(waiter) => batch.push(waiter),
                 Err(_) => break,
             }
         }
+        let sync = options.sync;
+        let started = std::time::Instant::now();
         let result = if sync {
             db.flush().map(|_| ()).map_err(|e| e.to_string())
         } else {
             Ok(())
         };
+        metrics
+            .flush_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.flush_batch.observe(batch.len() as f64);
         for waiter in batch {
             // A waiter that gave up (dropped) needs no answer.
             let _ = waiter.send(result.clone());

@@ -70,14 +70,22 @@ impl Store {
     ) -> Result<Written<CheckOutcome>, StoreError> {
         let id = PaymentId::random().map_err(|e| StoreError::Io(e.to_string()))?;
         let tries_max = self.options().credit_tries_max;
+        let settings = self
+            .shared_store_settings(&new.store_id)?
+            .unwrap_or_default();
         let scan =
             keys::match_prefix(prefix::UNCLAIMED, &new.store_id, &new.phone, new.amount).build();
         for round in 0..CLAIM_ROUNDS_MAX {
             let candidates = self.scan_trans_ids(&scan)?;
             let last_round = round + 1 == CLAIM_ROUNDS_MAX;
-            let outcome = self.transact(|view| {
-                check_in(view, new, &id, &candidates, last_round, now, tries_max)
-            })?;
+            let round = Round {
+                candidates: &candidates,
+                last_round,
+                now,
+                tries_max,
+                settings: &settings,
+            };
+            let outcome = self.transact(|view| check_in(view, new, &id, &round))?;
             if let Some(outcome) = outcome {
                 match &outcome {
                     CheckOutcome::Matched(applied) => {
@@ -249,15 +257,28 @@ impl Store {
 
 /// The check's write. `None` (nothing written) asks for a fresh scan: every
 /// candidate was taken meanwhile and more may exist beyond them.
+/// What one claiming round of a check knows before its transaction.
+struct Round<'a> {
+    candidates: &'a [TransId],
+    last_round: bool,
+    now: Timestamp,
+    tries_max: u32,
+    settings: &'a StoreSettings,
+}
+
 fn check_in(
     view: &TxView,
     new: &NewPayment,
     id: &PaymentId,
-    candidates: &[TransId],
-    last_round: bool,
-    now: Timestamp,
-    tries_max: u32,
+    round: &Round,
 ) -> TxResult<Option<CheckOutcome>> {
+    let Round {
+        candidates,
+        last_round,
+        now,
+        tries_max,
+        settings,
+    } = *round;
     let chosen = first_claimable(view, new, candidates)?;
     if let Some(repeat) = repeat_check(view, new)? {
         // The customer submits again: a payment still searching claims a
@@ -278,8 +299,12 @@ fn check_in(
     if chosen.is_none() && candidates.len() == CANDIDATES_MAX && !last_round {
         return Ok(None);
     }
-    let record = create_in(view, new, id, now)?;
-    antispam::count_check(view, &record, now)?;
+    let record = create_in(view, new, id, now, settings)?;
+    // Counted only while the velocity rule is on: every check pays for it.
+    let anti_spam = &settings.anti_spam;
+    if anti_spam.enabled && anti_spam.hold_after_checks_per_hour.is_some() {
+        antispam::count_check(view, &record, now)?;
+    }
     let Some(trans_id) = chosen else {
         return Ok(Some(CheckOutcome::Searching(record)));
     };

@@ -77,6 +77,8 @@ pub struct StoreOptions {
     /// Whether `Written::durable` waits for an fsync. Only the model
     /// harness turns this off (it flushes when it closes the store).
     pub sync_writes: bool,
+    /// How long a group commit gathers writers before its fsync.
+    pub group_commit_window_us: u64,
 }
 
 impl Default for StoreOptions {
@@ -85,6 +87,7 @@ impl Default for StoreOptions {
             cache_bytes: 64 * 1024 * 1024,
             credit_tries_max: 8,
             sync_writes: true,
+            group_commit_window_us: 2000,
         }
     }
 }
@@ -169,9 +172,16 @@ impl Store {
         let all: [sled::Tree; tx::TREES] = trees
             .try_into()
             .map_err(|_| StoreError::Invariant("tree count".into()))?;
-        let group_commit = GroupCommit::start(db.clone(), options.sync_writes)
-            .map_err(|e| StoreError::Io(e.to_string()))?;
         let metrics = Arc::new(crate::metrics::Metrics::new());
+        let group_commit = GroupCommit::start(
+            db.clone(),
+            durability::Options {
+                sync: options.sync_writes,
+                window: std::time::Duration::from_micros(options.group_commit_window_us),
+            },
+            metrics.clone(),
+        )
+        .map_err(|e| StoreError::Io(e.to_string()))?;
         for state in crate::payment::StateName::ALL {
             let count = trees_state_count(&all[tx::T::Index as usize], state);
             metrics.set_payments(state, count);

@@ -33,7 +33,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<Written<PaymentRecord>, StoreError> {
         let id = PaymentId::random().map_err(|e| StoreError::Io(e.to_string()))?;
-        let record = self.transact(|view| create_in(view, new, &id, now))?;
+        let settings = self
+            .shared_store_settings(&new.store_id)?
+            .unwrap_or_default();
+        let record = self.transact(|view| create_in(view, new, &id, now, &settings))?;
         self.metrics().created();
         Ok(self.written(record))
     }
@@ -148,10 +151,8 @@ pub(crate) fn create_in(
     new: &NewPayment,
     id: &PaymentId,
     now: Timestamp,
+    settings: &StoreSettings,
 ) -> TxResult<PaymentRecord> {
-    let settings: StoreSettings = view
-        .get(T::Stores, new.store_id.as_str().as_bytes())?
-        .unwrap_or_default();
     let deadline_at = now
         .saturating_add(settings.search_window.duration())
         .unwrap_or(Timestamp::MAX);
