@@ -106,7 +106,12 @@ fn run(db: sled::Db, requests: mpsc::Receiver<Waiter>, options: Options, metrics
         // fsync ends; flushing again at once would leave writers no time to
         // join the next batch. Gathering for a short window first lets many
         // writes share one fsync.
-        let window_ends = std::time::Instant::now() + options.window;
+        let window = if options.sync {
+            options.window
+        } else {
+            std::time::Duration::ZERO
+        };
+        let window_ends = std::time::Instant::now() + window;
         while batch.len() < GROUP_COMMIT_WAITERS_MAX {
             let left = window_ends.saturating_duration_since(std::time::Instant::now());
             match requests.recv_timeout(left) {

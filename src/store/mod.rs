@@ -146,6 +146,12 @@ impl<T> Written<T> {
         Ok(self.value)
     }
 
+    /// The value without waiting for durability: for bulk loads that
+    /// flush once at the end (`Store::close`), never for replies.
+    pub fn into_value_unflushed(self) -> T {
+        self.value
+    }
+
     pub fn durable_blocking(self) -> Result<T, StoreError> {
         self.ticket
             .wait_blocking()
