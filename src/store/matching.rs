@@ -14,7 +14,7 @@ use super::payments::{NewPayment, create_in};
 use super::records::{PaymentRecord, TransactionRecord};
 use super::tx::{T, TxResult, TxView};
 use super::{Store, StoreError, Written};
-use crate::domain::{PaymentId, StoreId, TransId};
+use crate::domain::{IdError, PaymentId, StoreId, TransId};
 use crate::merchant::StoreSettings;
 use crate::payment::{Event, Match, StateName};
 
@@ -76,7 +76,7 @@ impl Store {
         let scan =
             keys::match_prefix(prefix::UNCLAIMED, &new.store_id, &new.phone, new.amount).build();
         for round in 0..CLAIM_ROUNDS_MAX {
-            let candidates = self.scan_trans_ids(&scan)?;
+            let candidates = self.scan_ids(&scan, TransId::parse)?;
             let last_round = round + 1 == CLAIM_ROUNDS_MAX;
             let round = Round {
                 candidates: &candidates,
@@ -118,7 +118,7 @@ impl Store {
                 Some(phone) => {
                     let scan =
                         keys::match_prefix(prefix::WAITING, &tx.store_id, phone, tx.amount).build();
-                    self.scan_payment_ids(&scan)?
+                    self.scan_ids(&scan, PaymentId::parse)?
                 }
                 None => Vec::new(),
             };
@@ -157,7 +157,7 @@ impl Store {
             return Ok(self.written(None));
         };
         let scan = keys::match_prefix(prefix::WAITING, store, phone, tx.amount).build();
-        let candidates = self.scan_payment_ids(&scan)?;
+        let candidates = self.scan_ids(&scan, PaymentId::parse)?;
         let applied = self.transact(|view| {
             let tx: Option<TransactionRecord> =
                 view.get(T::Transactions, &keys::transaction(store, trans_id))?;
@@ -211,30 +211,14 @@ impl Store {
         Ok(self.written(reported))
     }
 
-    /// The oldest trans_ids under an unclaimed-index prefix.
-    fn scan_trans_ids(&self, scan: &[u8]) -> Result<Vec<TransId>, StoreError> {
-        let mut out = Vec::new();
-        for key in self
-            .tree(T::Index)
-            .scan_prefix(scan)
-            .keys()
-            .take(CANDIDATES_MAX)
-        {
-            let key = key?;
-            // The key ends in the 8-byte time and then the trans_id.
-            let text = key
-                .get(scan.len() + 8..)
-                .and_then(|b| std::str::from_utf8(b).ok());
-            out.push(
-                TransId::parse(text.unwrap_or_default())
-                    .map_err(|e| StoreError::Decode(e.to_string()))?,
-            );
-        }
-        Ok(out)
-    }
-
-    /// The oldest payment ids under a waiting-index prefix.
-    fn scan_payment_ids(&self, scan: &[u8]) -> Result<Vec<PaymentId>, StoreError> {
+    /// The oldest ids under a matching-index prefix (unclaimed
+    /// transactions or waiting payments): each key ends in the 8-byte time
+    /// and then the id.
+    fn scan_ids<I>(
+        &self,
+        scan: &[u8],
+        parse: impl Fn(&str) -> Result<I, IdError>,
+    ) -> Result<Vec<I>, StoreError> {
         let mut out = Vec::new();
         for key in self
             .tree(T::Index)
@@ -247,16 +231,13 @@ impl Store {
                 .get(scan.len() + 8..)
                 .and_then(|b| std::str::from_utf8(b).ok());
             out.push(
-                PaymentId::parse(text.unwrap_or_default())
-                    .map_err(|e| StoreError::Decode(e.to_string()))?,
+                parse(text.unwrap_or_default()).map_err(|e| StoreError::Decode(e.to_string()))?,
             );
         }
         Ok(out)
     }
 }
 
-/// The check's write. `None` (nothing written) asks for a fresh scan: every
-/// candidate was taken meanwhile and more may exist beyond them.
 /// What one claiming round of a check knows before its transaction.
 struct Round<'a> {
     candidates: &'a [TransId],
