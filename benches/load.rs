@@ -5,8 +5,12 @@
 //! stack's limit on this machine), polls of existing payments, rate-limited
 //! checks (429), durable checks that create payments, and SMS ingestion.
 //! Each is printed as a ratio to the baseline of the same run, with the
-//! daemon's peak RSS; and, as the storage limit, a raw sled insert loop with
-//! 64 writers sharing fsyncs (group commit), measured in the same run.
+//! daemon's peak RSS; and, as the storage limits, raw sled loops with 64
+//! writers sharing fsyncs (group commit), measured in the same run: plain
+//! inserts, and transactions shaped like a check's (six keys over the
+//! seven trees). Every write that must be atomic over several keys takes
+//! sled's global transaction lock, so the second is the ceiling for
+//! anything that creates a payment.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -44,8 +48,13 @@ fn main() {
         .collect();
     let work = std::env::temp_dir().join(format!("cashgate-load-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("work folder");
-    let raw = group_commit_rate(&work.join("raw"));
-    println!("raw sled group commit ({WRITERS} writers): {raw:.0} durable writes/s");
+    let raw = group_commit_rate(&work.join("raw"), RawWrite::Insert);
+    println!("raw sled group commit ({WRITERS} writers): {raw:.0} durable inserts/s");
+    let raw_tx = group_commit_rate(&work.join("raw-tx"), RawWrite::Transaction);
+    println!("raw sled group commit ({WRITERS} writers): {raw_tx:.0} durable transactions/s");
+    if std::env::var_os("LOAD_RAW_ONLY").is_some() {
+        return;
+    }
     let mut rows = Vec::new();
     let mut rss = Vec::new();
     for scale in scales {
@@ -66,18 +75,30 @@ fn main() {
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
-    print_table(&rows, raw, &rss);
+    print_table(&rows, (raw, raw_tx), &rss);
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// What each raw writer does once: a plain insert, or one transaction
+/// shaped like a check's (a 300-byte record, an audit entry and four index
+/// entries) over all seven trees cashgate opens.
+#[derive(Clone, Copy)]
+enum RawWrite {
+    Insert,
+    Transaction,
 }
 
 /// Durable writes/s of raw sled with 64 writers and one flush thread that
 /// answers every writer queued during a flush (group commit).
-fn group_commit_rate(dir: &Path) -> f64 {
+fn group_commit_rate(dir: &Path, write: RawWrite) -> f64 {
     let db = sled::Config::new()
         .path(dir)
         .cache_capacity(64 << 20)
         .open()
         .expect("sled");
+    let trees: Vec<sled::Tree> = (0..7)
+        .map(|t| db.open_tree(format!("t{t}")).expect("tree"))
+        .collect();
     let (tx, rx) = mpsc::channel::<mpsc::Sender<()>>();
     let flusher_db = db.clone();
     let flusher = std::thread::spawn(move || {
@@ -94,11 +115,17 @@ fn group_commit_rate(dir: &Path) -> f64 {
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let db = db.clone();
+            let trees = trees.clone();
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for i in 0..WRITES_PER_WRITER {
                     let key = format!("w{w:03}-{i:08}");
-                    let _ = db.insert(key.as_bytes(), &[0u8; 200][..]);
+                    match write {
+                        RawWrite::Insert => {
+                            let _ = db.insert(key.as_bytes(), &[0u8; 200][..]);
+                        }
+                        RawWrite::Transaction => raw_transaction(&trees, key.as_bytes()),
+                    }
                     let (done_tx, done_rx) = mpsc::channel();
                     let _ = tx.send(done_tx);
                     let _ = done_rx.recv();
@@ -112,9 +139,23 @@ fn group_commit_rate(dir: &Path) -> f64 {
     let rate = (WRITERS * WRITES_PER_WRITER) as f64 / started.elapsed().as_secs_f64();
     drop(tx);
     let _ = flusher.join();
-    drop(db);
+    drop((db, trees));
     let _ = std::fs::remove_dir_all(dir);
     rate
+}
+
+fn raw_transaction(trees: &[sled::Tree], key: &[u8]) {
+    use sled::Transactional;
+    let _ = trees.transaction(
+        |t| -> sled::transaction::ConflictableTransactionResult<(), ()> {
+            t[1].insert(key, &[1u8; 300][..])?;
+            t[3].insert([key, b"-1"].concat(), &[2u8; 100][..])?;
+            for index in [b'w', b's', b'c', b't'] {
+                t[5].insert([&[index][..], key].concat(), &[][..])?;
+            }
+            Ok(())
+        },
+    );
 }
 
 /// A store "5" and `n` searching payments and unclaimed transactions,
@@ -358,7 +399,7 @@ fn dir_size(dir: &Path) -> u64 {
     total
 }
 
-fn print_table(rows: &[Row], raw: f64, rss: &[(usize, f64)]) {
+fn print_table(rows: &[Row], (raw, raw_tx): (f64, f64), rss: &[(usize, f64)]) {
     println!("\n| stored | scenario | conns | req/s | p50 ms | p99 ms | non-2xx | ratio |");
     println!("|---:|---|---:|---:|---:|---:|---:|---|");
     for row in rows {
@@ -368,9 +409,10 @@ fn print_table(rows: &[Row], raw: f64, rss: &[(usize, f64)]) {
             .map_or(1.0, |r| r.rps);
         let ratio = if row.name == "durable checks" || row.name == "SMS ingestion" {
             format!(
-                "{:.2}× baseline, {:.2}× raw group commit",
+                "{:.2}× baseline, {:.2}× raw inserts, {:.2}× raw transactions",
                 row.rps / baseline,
-                row.rps / raw
+                row.rps / raw,
+                row.rps / raw_tx
             )
         } else {
             format!("{:.2}× baseline", row.rps / baseline)
@@ -381,7 +423,8 @@ fn print_table(rows: &[Row], raw: f64, rss: &[(usize, f64)]) {
         );
     }
     println!(
-        "\nraw sled group commit ({WRITERS} writers, 200-byte values): {raw:.0} durable writes/s"
+        "\nraw sled group commit ({WRITERS} writers): {raw:.0} durable 200-byte inserts/s, \
+         {raw_tx:.0} durable check-shaped transactions/s"
     );
     for (scale, peak) in rss {
         println!("peak RSS of the daemon with {scale} stored: {peak:.0} MiB");

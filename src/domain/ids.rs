@@ -10,6 +10,8 @@ const PAYMENT_ID_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 /// 26 base32 characters carry 130 random bits (DESIGN.md asks for ≥ 96).
 const PAYMENT_ID_CHARS: usize = 26;
 const PAYMENT_ID_PREFIX: &str = "pay_";
+/// Leading characters of a new id that encode its creation second.
+const TIME_CHARS: usize = 6;
 const STORE_ID_CHARS_MAX: usize = 64;
 const TRANS_ID_CHARS_MAX: usize = 64;
 
@@ -100,9 +102,17 @@ string_id!(
 
 impl PaymentId {
     /// A fresh id from the operating system's random source.
+    ///
+    /// The first 6 characters are the creation second (30 bits, wrapping
+    /// every 34 years), the other 20 are random (100 bits, more than the
+    /// 96 DESIGN.md asks for). Ids made in the same second share a prefix,
+    /// so a payment's record, audit entries and index entries land next to
+    /// the other recent ones in sled's trees instead of at random places:
+    /// inserts touch few pages, even with millions stored.
     pub fn random() -> Result<PaymentId, IdError> {
         let mut bytes = [0u8; PAYMENT_ID_CHARS];
         getrandom::fill(&mut bytes).map_err(|e| IdError::Random(e.to_string()))?;
+        stamp_second(&mut bytes, unix_seconds());
         Ok(PaymentId::from_random_bytes(bytes))
     }
 
@@ -114,6 +124,25 @@ impl PaymentId {
             s.push(char::from(PAYMENT_ID_ALPHABET[usize::from(b & 31)]));
         }
         PaymentId(s)
+    }
+}
+
+/// Seconds since the epoch; a clock before 1970 counts as 0 (the prefix
+/// only orders keys, it is never trusted as a time).
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Writes the low 30 bits of `seconds`, 5 per character, most significant
+/// first, over the first `TIME_CHARS` bytes.
+fn stamp_second(bytes: &mut [u8; PAYMENT_ID_CHARS], seconds: u64) {
+    for (i, byte) in bytes.iter_mut().take(TIME_CHARS).enumerate() {
+        let shift = 5 * (TIME_CHARS - 1 - i);
+        // Masked to 5 bits, so the conversion cannot fail.
+        *byte = u8::try_from((seconds >> shift) & 31).unwrap_or(0);
     }
 }
 
@@ -154,6 +183,7 @@ mod tests {
         let b = PaymentId::random().unwrap();
         assert_ne!(a, b);
         assert_eq!(a.as_str().len(), 30);
+        assert_ne!(a.as_str()[10..], b.as_str()[10..], "100 random bits");
         assert_eq!(PaymentId::parse(a.as_str()), Ok(a.clone()));
         let bad = [
             "pay_",
@@ -166,5 +196,37 @@ mod tests {
         for input in bad {
             assert!(PaymentId::parse(input).is_err(), "{input:?}");
         }
+    }
+
+    /// The second a prefix encodes (low 30 bits).
+    fn prefix_second(id: &PaymentId) -> u64 {
+        id.as_str()[4..4 + TIME_CHARS].bytes().fold(0, |acc, c| {
+            let digit = PAYMENT_ID_ALPHABET.iter().position(|&a| a == c).unwrap();
+            acc * 32 + u64::try_from(digit).unwrap()
+        })
+    }
+
+    #[test]
+    fn payment_ids_start_with_their_creation_second_so_keys_sort_by_time() {
+        let before = unix_seconds();
+        let id = PaymentId::random().unwrap();
+        let after = unix_seconds();
+        let second = prefix_second(&id);
+        assert!(
+            (before & 0x3fff_ffff..=after & 0x3fff_ffff).contains(&second),
+            "{second} not in {before}..={after}"
+        );
+        let mut older = [31u8; PAYMENT_ID_CHARS];
+        let mut newer = [0u8; PAYMENT_ID_CHARS];
+        stamp_second(&mut older, 1_799_999_999);
+        stamp_second(&mut newer, 1_800_000_000);
+        let (older, newer) = (
+            PaymentId::from_random_bytes(older),
+            PaymentId::from_random_bytes(newer),
+        );
+        assert_eq!(prefix_second(&newer), 1_800_000_000 & 0x3fff_ffff);
+        // Time beats the random part: the largest random tail of one
+        // second still sorts before the smallest of the next.
+        assert!(older.as_str() < newer.as_str());
     }
 }
