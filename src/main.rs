@@ -9,6 +9,14 @@ use clap::{Parser, Subcommand};
 use cashgate::clock::Clock;
 use cashgate::config::Settings;
 
+/// jemalloc instead of glibc's malloc: sled keeps one small allocation per
+/// page of every tree, and with a million payments stored glibc's arenas
+/// held about 15% more memory at peak than jemalloc for the same load
+/// (408 against 354 MiB, `scripts/load` on the development machine).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cashgate",

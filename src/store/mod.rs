@@ -67,10 +67,17 @@ impl From<sled::Error> for StoreError {
     }
 }
 
+/// sled's page cache by default. sled's memory runs well above this
+/// setting (it keeps metadata for every page on disk besides the cache),
+/// and a larger cache bought nothing measurable in `scripts/load`: 16 MiB
+/// against 64 MiB kept polls and checks at the same rate with a million
+/// payments stored while peak RSS fell from 527 to 408 MiB.
+pub const CACHE_BYTES_DEFAULT: u64 = 16 * 1024 * 1024;
+
 /// Settings of the storage layer.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// sled's page cache (its default is 1 GB; memory use runs above it).
+    /// sled's page cache (sled's own default is 1 GB).
     pub cache_bytes: u64,
     /// How many failed AddCredit tries end a payment in `credit_failed`.
     pub credit_tries_max: u32,
@@ -84,7 +91,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            cache_bytes: 64 * 1024 * 1024,
+            cache_bytes: CACHE_BYTES_DEFAULT,
             credit_tries_max: 8,
             sync_writes: true,
             group_commit_window_us: 2000,
