@@ -108,13 +108,13 @@ async fn check(
         CheckOutcome::Searching(record) => (record, false),
     };
     if reported {
-        return Ok(PaymentReply::new(&record, lang, true));
+        return Ok(PaymentReply::new(&(&record).into(), lang, true));
     }
     if record.state_name() != StateName::Crediting {
-        return Ok(PaymentReply::new(&record, lang, false));
+        return Ok(PaymentReply::new(&(&record).into(), lang, false));
     }
     let waited = wait_for_credit(app, &record.id).await?;
-    Ok(PaymentReply::new(&waited.0, lang, waited.1))
+    Ok(PaymentReply::new(&(&waited.0).into(), lang, waited.1))
 }
 
 /// A refused limit as the API's 429.

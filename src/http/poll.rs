@@ -67,7 +67,10 @@ async fn poll(
     // Only a poll that may wait subscribes (before reading, so a change in
     // between is not missed).
     let mut changes = (wait_s > 0).then(|| app.store.changes().subscribe(&id));
-    let mut record = app.store.payment(&id)?.ok_or(ApiError::UnknownPayment)?;
+    let mut record = app
+        .store
+        .payment_summary(&id)?
+        .ok_or(ApiError::UnknownPayment)?;
     let lang = Lang::from_param(params.get("lang").or(Some(record.lang.code())));
     let from_state = from_state.unwrap_or(record.state_name());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait_s);
@@ -76,7 +79,12 @@ async fn poll(
         .filter(|_| record.state_name() == from_state)
     {
         match tokio::time::timeout_at(deadline, changes.changed()).await {
-            Ok(Ok(())) => record = app.store.payment(&id)?.ok_or(ApiError::UnknownPayment)?,
+            Ok(Ok(())) => {
+                record = app
+                    .store
+                    .payment_summary(&id)?
+                    .ok_or(ApiError::UnknownPayment)?
+            }
             Ok(Err(_)) | Err(_) => break,
         }
     }

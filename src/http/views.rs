@@ -6,7 +6,7 @@ use super::messages;
 use crate::domain::Lang;
 use crate::merchant::StoreSettings;
 use crate::payment::{HoldReason, StateName};
-use crate::store::{AuditEntry, OutboxEntry, PaymentRecord, TransactionRecord};
+use crate::store::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, TransactionRecord};
 
 /// The reply of a check and of a poll (DESIGN.md "Public").
 #[derive(Debug, Serialize)]
@@ -25,7 +25,7 @@ pub struct PaymentReply {
 impl PaymentReply {
     /// `reports_credit` is true only for the one check reply that reports
     /// the credit; polls pass false.
-    pub fn new(record: &PaymentRecord, lang: Lang, reports_credit: bool) -> PaymentReply {
+    pub fn new(record: &PaymentSummary, lang: Lang, reports_credit: bool) -> PaymentReply {
         let state = record.state_name();
         PaymentReply {
             status: reports_credit && state == StateName::Credited,

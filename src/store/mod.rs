@@ -34,7 +34,7 @@ pub use payments::NewPayment;
 pub use quarantine::QuarantineEntry;
 pub use records::{
     AuditEntry, Claim, Deadline, Effect, Lane, OutboxEntry, OutboxStatus, PaymentRecord,
-    TransactionRecord,
+    PaymentSummary, TransactionRecord,
 };
 pub use timers::DueTimer;
 

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::apply::index;
 use super::keys;
-use super::records::{AuditEntry, OutboxEntry, PaymentRecord, TransactionRecord};
+use super::records::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, TransactionRecord};
 use super::tx::{T, TxResult, TxView, fail};
 use super::{Store, StoreError, Written};
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
@@ -42,6 +42,11 @@ impl Store {
     }
 
     pub fn payment(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
+        self.read(T::Payments, &keys::payment(id))
+    }
+
+    /// What a poll shows of a payment, without decoding the rest.
+    pub fn payment_summary(&self, id: &PaymentId) -> Result<Option<PaymentSummary>, StoreError> {
         self.read(T::Payments, &keys::payment(id))
     }
 

@@ -50,6 +50,38 @@ impl PaymentRecord {
     }
 }
 
+/// The fields of a payment record that a poll's reply needs. Polls are
+/// the hottest read; decoding only these (serde skips the rest without
+/// building it) spares the timestamps, phone and client of every poll.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PaymentSummary {
+    pub id: PaymentId,
+    pub amount: Amount,
+    #[serde(default)]
+    pub lang: Lang,
+    pub state: State,
+    #[serde(default)]
+    pub claim: Option<Claim>,
+}
+
+impl PaymentSummary {
+    pub fn state_name(&self) -> StateName {
+        self.state.name()
+    }
+}
+
+impl From<&PaymentRecord> for PaymentSummary {
+    fn from(r: &PaymentRecord) -> Self {
+        PaymentSummary {
+            id: r.id.clone(),
+            amount: r.amount,
+            lang: r.lang,
+            state: r.state.clone(),
+            claim: r.claim.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub trans_id: TransId,

@@ -330,3 +330,42 @@ fn verify_finds_a_missing_audit_entry_and_a_double_claim() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_poll_summary_decodes_the_same_fields_as_the_full_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store
+        .put_transaction(&transaction("014412345678"))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let mut new = new_payment(42);
+    new.lang = Lang::Ar;
+    let a = store
+        .create_payment(&new, t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let before = store.payment_summary(&a.id).unwrap().unwrap();
+    assert_eq!(before.state_name(), StateName::Searching);
+    assert_eq!(before.claim, None);
+    // Held, with reasons and a claim: every field the summary names.
+    apply(&store, &a.id, &matched("014412345678", true)).unwrap();
+    let full = store.payment(&a.id).unwrap().unwrap();
+    let summary = store.payment_summary(&a.id).unwrap().unwrap();
+    assert_eq!(summary, PaymentSummary::from(&full));
+    assert_eq!(summary.lang, Lang::Ar);
+    assert_eq!(summary.state_name(), StateName::Held);
+    assert_eq!(
+        summary.claim.map(|c| c.trans_id.to_string()).as_deref(),
+        Some("014412345678")
+    );
+    assert_eq!(
+        store
+            .payment_summary(&PaymentId::random().unwrap())
+            .unwrap(),
+        None
+    );
+}
