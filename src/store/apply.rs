@@ -238,6 +238,24 @@ fn owns_check(record: &PaymentRecord) -> bool {
     !state.is_final() || (state == StateName::Credited && !record.credit_reported)
 }
 
+/// Adds `delta` to the stored count of payments in `state`. It lives with
+/// the state index and changes in the same transaction, so opening a data
+/// folder reads a few counts instead of scanning the index: a scan of a
+/// million entries cost about 56 MiB of resident memory in sled.
+fn count_state(view: &TxView, state: StateName, delta: i64) -> TxResult<()> {
+    let key = keys::state_count(state);
+    let now = view
+        .get_raw(T::Index, &key)?
+        .map_or(0, |v| decode_count(&v));
+    let next = now.saturating_add_signed(delta);
+    view.put_raw(T::Index, &key, &next.to_be_bytes())
+}
+
+/// A stored count; anything but 8 bytes reads as 0 (and `verify` reports it).
+pub(crate) fn decode_count(bytes: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(bytes).map_or(0, u64::from_be_bytes)
+}
+
 /// Writes every index entry derived from a payment record.
 pub(crate) fn index(view: &TxView, r: &PaymentRecord) -> TxResult<()> {
     let id = &r.id;
@@ -246,6 +264,7 @@ pub(crate) fn index(view: &TxView, r: &PaymentRecord) -> TxResult<()> {
         &keys::by_state(r.state_name(), &r.store_id, id),
         &[],
     )?;
+    count_state(view, r.state_name(), 1)?;
     if r.state_name() == StateName::Searching {
         let key = keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id);
         view.put_raw(T::Index, &key, &[])?;
@@ -264,6 +283,7 @@ pub(crate) fn index(view: &TxView, r: &PaymentRecord) -> TxResult<()> {
 pub(crate) fn unindex(view: &TxView, r: &PaymentRecord) -> TxResult<()> {
     let id = &r.id;
     view.del(T::Index, &keys::by_state(r.state_name(), &r.store_id, id))?;
+    count_state(view, r.state_name(), -1)?;
     view.del(
         T::Index,
         &keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id),

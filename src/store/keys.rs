@@ -28,6 +28,8 @@ pub mod prefix {
     pub const VELOCITY: u8 = b'v';
     /// Open WHMCS circuit breakers, by store.
     pub const BREAKER: u8 = b'k';
+    /// How many payments are in each state (and, alone, "counts kept").
+    pub const COUNT: u8 = b'n';
 }
 
 const SEP: u8 = 0;
@@ -165,6 +167,16 @@ pub fn by_state(state: StateName, store: &StoreId, id: &PaymentId) -> Vec<u8> {
         .into_iter()
         .chain(id.as_str().bytes())
         .collect()
+}
+
+/// The number of payments in a state, kept by every index write.
+pub fn state_count(state: StateName) -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(state.code()).build()
+}
+
+/// Present once the state counts are kept (written with the first counts).
+pub fn counts_kept() -> Vec<u8> {
+    Key::new(prefix::COUNT).build()
 }
 
 pub fn state_prefix(state: StateName, store: Option<&StoreId>) -> Vec<u8> {

@@ -40,6 +40,8 @@ pub use timers::DueTimer;
 
 use durability::GroupCommit;
 
+use crate::payment::StateName;
+
 /// Storage failures: "stop, something is broken". Business outcomes
 /// (refused events, unknown payments) are values, not these.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,8 +197,7 @@ impl Store {
             metrics.clone(),
         )
         .map_err(|e| StoreError::Io(e.to_string()))?;
-        for state in crate::payment::StateName::ALL {
-            let count = trees_state_count(&all[tx::T::Index as usize], state);
+        for (state, count) in state_counts(&all[tx::T::Index as usize])? {
             metrics.set_payments(state, count);
         }
         Ok(Store {
@@ -322,13 +323,38 @@ impl Store {
     }
 }
 
-/// Payments in a state, counted from the state index (once, at open).
-fn trees_state_count(index: &sled::Tree, state: crate::payment::StateName) -> i64 {
+/// Payments by state for the metrics: the kept counts, or, for a folder
+/// written before counts were kept, counted once from the state index and
+/// stored (at open nothing else writes).
+fn state_counts(index: &sled::Tree) -> Result<Vec<(StateName, i64)>, StoreError> {
+    if index.get(keys::counts_kept())?.is_none() {
+        let mut batch = sled::Batch::default();
+        for state in StateName::ALL {
+            let count = scan_state_count(index, state);
+            batch.insert(keys::state_count(state), &count.to_be_bytes()[..]);
+        }
+        batch.insert(keys::counts_kept(), &[][..]);
+        index.apply_batch(batch)?;
+        index.flush()?;
+    }
+    StateName::ALL
+        .into_iter()
+        .map(|state| {
+            let kept = index
+                .get(keys::state_count(state))?
+                .map_or(0, |v| apply::decode_count(&v));
+            Ok((state, i64::try_from(kept).unwrap_or(i64::MAX)))
+        })
+        .collect()
+}
+
+/// Payments in a state, counted from the state index (a full scan).
+pub(crate) fn scan_state_count(index: &sled::Tree, state: StateName) -> u64 {
     let count = index
         .scan_prefix(keys::state_prefix(state, None))
         .keys()
         .count();
-    i64::try_from(count).unwrap_or(i64::MAX)
+    u64::try_from(count).unwrap_or(u64::MAX)
 }
 
 fn open_error(e: sled::Error, dir: &Path) -> StoreError {

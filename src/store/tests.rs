@@ -369,3 +369,68 @@ fn a_poll_summary_decodes_the_same_fields_as_the_full_record() {
         None
     );
 }
+
+fn kept_count(store: &Store, state: StateName) -> Option<u64> {
+    store
+        .tree(tx::T::Index)
+        .get(keys::state_count(state))
+        .unwrap()
+        .map(|v| apply::decode_count(&v))
+}
+
+#[test]
+fn payments_by_state_are_counted_by_every_write_and_recounted_for_old_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store
+        .put_transaction(&transaction("014412345678"))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    let mut ids = Vec::new();
+    for client in [41, 42, 43] {
+        let p = store
+            .create_payment(&new_payment(client), t0())
+            .unwrap()
+            .durable_blocking()
+            .unwrap();
+        ids.push(p.id);
+    }
+    apply(&store, &ids[0], &matched("014412345678", true)).unwrap();
+    assert_eq!(kept_count(&store, StateName::Searching), Some(2));
+    assert_eq!(kept_count(&store, StateName::Held), Some(1));
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+
+    // A folder from before counts were kept: no counts, no marker.
+    for state in StateName::ALL {
+        store
+            .tree(tx::T::Index)
+            .remove(keys::state_count(state))
+            .unwrap();
+    }
+    store
+        .tree(tx::T::Index)
+        .remove(keys::counts_kept())
+        .unwrap();
+    assert!(!store.verify().unwrap().is_empty());
+    store.close().unwrap();
+    let store = open(dir.path());
+    assert_eq!(kept_count(&store, StateName::Searching), Some(2));
+    assert_eq!(kept_count(&store, StateName::Held), Some(1));
+    assert_eq!(kept_count(&store, StateName::Credited), Some(0));
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+
+    // A count that drifted from the index is reported.
+    store
+        .tree(tx::T::Index)
+        .insert(keys::state_count(StateName::Searching), &7u64.to_be_bytes())
+        .unwrap();
+    let problems = store.verify().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("7 searching payments counted, 2 indexed")),
+        "{problems:?}"
+    );
+}

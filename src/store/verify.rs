@@ -52,7 +52,28 @@ impl Store {
                 "invariant 1: transaction {tx} credited by {holders:?}"
             ));
         }
+        self.verify_state_counts(&mut problems)?;
         Ok(problems)
+    }
+
+    /// The kept payments-by-state counts match the state index.
+    fn verify_state_counts(&self, problems: &mut Vec<String>) -> Result<(), StoreError> {
+        let index = self.tree(T::Index);
+        if index.get(keys::counts_kept())?.is_none() {
+            problems.push("index: state counts are not kept".into());
+        }
+        for state in StateName::ALL {
+            let kept = index
+                .get(keys::state_count(state))?
+                .map_or(0, |v| super::apply::decode_count(&v));
+            let indexed = super::scan_state_count(index, state);
+            if kept != indexed {
+                problems.push(format!(
+                    "index: {kept} {state} payments counted, {indexed} indexed"
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn verify_payment(
