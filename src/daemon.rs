@@ -26,6 +26,12 @@ use crate::worker::{
     run_limiter_cleanup, run_timers,
 };
 
+/// The startup log line counts due timers up to this many. Counting every
+/// timer scanned the whole timer index, which with a million payments left
+/// about 68 MiB more resident in sled (measured: 232 against 300 MiB RSS a
+/// second after start).
+const STARTUP_TIMERS_COUNTED_MAX: usize = 1000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
@@ -69,7 +75,9 @@ pub async fn run(
     tracing::info!(
         listen = %listener.local_addr()?,
         data_dir = %settings.data_dir.display(),
-        timers = store.timer_count(),
+        timers_due = store
+            .due_timers(jiff::Timestamp::now(), STARTUP_TIMERS_COUNTED_MAX)
+            .map_or(0, |due| due.len()),
         outbox = store.outbox_depth(),
         "cashgate is serving; pending timers and outbox work resume from their indexes"
     );

@@ -85,9 +85,4 @@ impl Store {
             .remove(keys::timer(timer.at, &timer.payment_id))?;
         Ok(())
     }
-
-    /// How many timers are waiting, due or not (recovery log line).
-    pub fn timer_count(&self) -> usize {
-        self.tree(T::Index).scan_prefix([prefix::TIMER]).count()
-    }
 }
