@@ -340,12 +340,17 @@ fn state_counts(index: &sled::Tree) -> Result<Vec<(StateName, i64)>, StoreError>
     StateName::ALL
         .into_iter()
         .map(|state| {
-            let kept = index
-                .get(keys::state_count(state))?
-                .map_or(0, |v| apply::decode_count(&v));
+            let kept = kept_state_count(index, state)?;
             Ok((state, i64::try_from(kept).unwrap_or(i64::MAX)))
         })
         .collect()
+}
+
+/// The stored count of payments in a state (0 when absent).
+pub(crate) fn kept_state_count(index: &sled::Tree, state: StateName) -> Result<u64, StoreError> {
+    Ok(index
+        .get(keys::state_count(state))?
+        .map_or(0, |v| apply::decode_count(&v)))
 }
 
 /// Payments in a state, counted from the state index (a full scan).

@@ -66,6 +66,22 @@ fn matched(trans_id: &str, hold: bool) -> Event {
     })
 }
 
+fn store_transaction(store: &Store, trans_id: &str) {
+    store
+        .put_transaction(&transaction(trans_id))
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+}
+
+fn create(store: &Store, new: &NewPayment) -> PaymentRecord {
+    store
+        .create_payment(new, t0())
+        .unwrap()
+        .durable_blocking()
+        .unwrap()
+}
+
 fn apply(store: &Store, id: &PaymentId, event: &Event) -> Result<Applied, NotApplied> {
     store
         .apply(id, event, t0())
@@ -78,16 +94,8 @@ fn a_transition_writes_state_audit_outbox_claim_and_timer_together() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    store
-        .put_transaction(&transaction("014412345678"))
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
-    let created = store
-        .create_payment(&new_payment(42), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    store_transaction(&store, "014412345678");
+    let created = create(&store, &new_payment(42));
     assert_eq!(created.version, 1);
 
     let applied = apply(&store, &created.id, &matched("014412345678", true)).unwrap();
@@ -147,11 +155,7 @@ fn a_refused_event_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    let created = store
-        .create_payment(&new_payment(42), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    let created = create(&store, &new_payment(42));
     let approve = Event::Approve(Decision {
         actor: Actor::Operator { ip: None },
         note: None,
@@ -178,21 +182,9 @@ fn a_claimed_transaction_cannot_be_claimed_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    store
-        .put_transaction(&transaction("014412345678"))
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
-    let a = store
-        .create_payment(&new_payment(42), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
-    let b = store
-        .create_payment(&new_payment(43), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    store_transaction(&store, "014412345678");
+    let a = create(&store, &new_payment(42));
+    let b = create(&store, &new_payment(43));
     apply(&store, &a.id, &matched("014412345678", false)).unwrap();
     let err = store
         .apply(&b.id, &matched("014412345678", false), t0())
@@ -211,17 +203,9 @@ fn reject_releases_the_transaction_and_credit_settles_it_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    store
-        .put_transaction(&transaction("014412345678"))
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    store_transaction(&store, "014412345678");
     let trans_id = TransId::parse("014412345678").unwrap();
-    let a = store
-        .create_payment(&new_payment(42), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    let a = create(&store, &new_payment(42));
     apply(&store, &a.id, &matched("014412345678", true)).unwrap();
     let reject = Event::Reject(Decision {
         actor: Actor::Operator { ip: None },
@@ -231,11 +215,7 @@ fn reject_releases_the_transaction_and_credit_settles_it_once() {
     let tx = store.transaction(&store_id(), &trans_id).unwrap().unwrap();
     assert_eq!(tx.claimed_by, None);
 
-    let b = store
-        .create_payment(&new_payment(43), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    let b = create(&store, &new_payment(43));
     apply(&store, &b.id, &matched("014412345678", false)).unwrap();
     apply(&store, &b.id, &Event::CreditSucceeded).unwrap();
     let tx = store.transaction(&store_id(), &trans_id).unwrap().unwrap();
@@ -255,16 +235,8 @@ fn everything_survives_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    store
-        .put_transaction(&transaction("014412345678"))
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
-    let a = store
-        .create_payment(&new_payment(42), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    store_transaction(&store, "014412345678");
+    let a = create(&store, &new_payment(42));
     apply(&store, &a.id, &matched("014412345678", true)).unwrap();
     let before = store.payment(&a.id).unwrap().unwrap();
     let history = store.history(&a.id).unwrap();
@@ -291,25 +263,13 @@ fn verify_finds_a_missing_audit_entry_and_a_double_claim() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    store
-        .put_transaction(&transaction("014412345678"))
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
-    let a = store
-        .create_payment(&new_payment(42), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    store_transaction(&store, "014412345678");
+    let a = create(&store, &new_payment(42));
     apply(&store, &a.id, &matched("014412345678", false)).unwrap();
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());
 
     // A second payment that claims the same transaction behind the store's back.
-    let b = store
-        .create_payment(&new_payment(43), t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    let b = create(&store, &new_payment(43));
     let mut forged = store.payment(&b.id).unwrap().unwrap();
     forged.claim = store.payment(&a.id).unwrap().unwrap().claim;
     store
@@ -336,18 +296,10 @@ fn a_poll_summary_decodes_the_same_fields_as_the_full_record() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    store
-        .put_transaction(&transaction("014412345678"))
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    store_transaction(&store, "014412345678");
     let mut new = new_payment(42);
     new.lang = Lang::Ar;
-    let a = store
-        .create_payment(&new, t0())
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    let a = create(&store, &new);
     let before = store.payment_summary(&a.id).unwrap().unwrap();
     assert_eq!(before.state_name(), StateName::Searching);
     assert_eq!(before.claim, None);
@@ -370,12 +322,8 @@ fn a_poll_summary_decodes_the_same_fields_as_the_full_record() {
     );
 }
 
-fn kept_count(store: &Store, state: StateName) -> Option<u64> {
-    store
-        .tree(tx::T::Index)
-        .get(keys::state_count(state))
-        .unwrap()
-        .map(|v| apply::decode_count(&v))
+fn kept_count(store: &Store, state: StateName) -> u64 {
+    kept_state_count(store.tree(tx::T::Index), state).unwrap()
 }
 
 #[test]
@@ -383,23 +331,15 @@ fn payments_by_state_are_counted_by_every_write_and_recounted_for_old_folders() 
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
-    store
-        .put_transaction(&transaction("014412345678"))
-        .unwrap()
-        .durable_blocking()
-        .unwrap();
+    store_transaction(&store, "014412345678");
     let mut ids = Vec::new();
     for client in [41, 42, 43] {
-        let p = store
-            .create_payment(&new_payment(client), t0())
-            .unwrap()
-            .durable_blocking()
-            .unwrap();
+        let p = create(&store, &new_payment(client));
         ids.push(p.id);
     }
     apply(&store, &ids[0], &matched("014412345678", true)).unwrap();
-    assert_eq!(kept_count(&store, StateName::Searching), Some(2));
-    assert_eq!(kept_count(&store, StateName::Held), Some(1));
+    assert_eq!(kept_count(&store, StateName::Searching), 2);
+    assert_eq!(kept_count(&store, StateName::Held), 1);
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());
 
     // A folder from before counts were kept: no counts, no marker.
@@ -416,9 +356,9 @@ fn payments_by_state_are_counted_by_every_write_and_recounted_for_old_folders() 
     assert!(!store.verify().unwrap().is_empty());
     store.close().unwrap();
     let store = open(dir.path());
-    assert_eq!(kept_count(&store, StateName::Searching), Some(2));
-    assert_eq!(kept_count(&store, StateName::Held), Some(1));
-    assert_eq!(kept_count(&store, StateName::Credited), Some(0));
+    assert_eq!(kept_count(&store, StateName::Searching), 2);
+    assert_eq!(kept_count(&store, StateName::Held), 1);
+    assert_eq!(kept_count(&store, StateName::Credited), 0);
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());
 
     // A count that drifted from the index is reported.

@@ -63,9 +63,7 @@ impl Store {
             problems.push("index: state counts are not kept".into());
         }
         for state in StateName::ALL {
-            let kept = index
-                .get(keys::state_count(state))?
-                .map_or(0, |v| super::apply::decode_count(&v));
+            let kept = super::kept_state_count(index, state)?;
             let indexed = super::scan_state_count(index, state);
             if kept != indexed {
                 problems.push(format!(
