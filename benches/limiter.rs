@@ -6,8 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use cashgate::antispam::{IpKey, Limits};
-use cashgate::config::Limits as LimitSettings;
+use cashgate::antispam::{IpKey, RateLimits};
+use cashgate::config::LimitSettings;
 use cashgate::domain::StoreId;
 use governor::clock::FakeRelativeClock;
 
@@ -35,7 +35,7 @@ fn run(keys: u32, keys_max: usize) {
         ..LimitSettings::default()
     };
     let clock = FakeRelativeClock::default();
-    let limits = Limits::with_clock(&settings, clock.clone());
+    let limits = RateLimits::with_clock(&settings, clock.clone());
     let store = StoreId::parse("5").expect("store id");
     let (rss_before, _) = memory_mib();
 

@@ -22,7 +22,7 @@ pub struct Settings {
     /// Generated and kept in the data folder when unset.
     pub admin_token: Option<Secret>,
     pub mail: MailSettings,
-    pub limits: Limits,
+    pub limits: LimitSettings,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     pub whmcs: WhmcsClientSettings,
@@ -51,7 +51,7 @@ pub struct MailSettings {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Limits {
+pub struct LimitSettings {
     pub checks_per_minute_per_ip: u32,
     pub checks_per_minute_per_client: u32,
     pub checks_per_minute_per_phone: u32,
@@ -131,7 +131,7 @@ impl Default for Settings {
             public_url: None,
             admin_token: None,
             mail: MailSettings::default(),
-            limits: Limits::default(),
+            limits: LimitSettings::default(),
             trusted_proxies: Vec::new(),
             whmcs: WhmcsClientSettings::default(),
             check_wait_ms: 8000,
@@ -155,9 +155,9 @@ impl Default for MailSettings {
     }
 }
 
-impl Default for Limits {
+impl Default for LimitSettings {
     fn default() -> Self {
-        Limits {
+        LimitSettings {
             checks_per_minute_per_ip: 30,
             checks_per_minute_per_client: 10,
             checks_per_minute_per_phone: 10,

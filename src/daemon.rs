@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::antispam::Limits;
+use crate::antispam::RateLimits;
 use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -88,7 +88,7 @@ pub async fn run(
         .from
         .parse()
         .map_err(|_| MailSetupError::From(settings.mail.from.clone()))?;
-    let limits = Arc::new(Limits::new(&settings.limits));
+    let limits = Arc::new(RateLimits::new(&settings.limits));
     let client = WhmcsClient::new(Duration::from_millis(settings.whmcs.timeout_ms))?;
     let app = Arc::new(App {
         store: store.clone(),

@@ -31,11 +31,11 @@ pub mod config;
 pub mod daemon;
 pub mod domain;
 pub mod http;
+pub mod machine;
 pub mod merchant;
 pub mod metrics;
 #[doc(hidden)]
 pub mod model;
-pub mod payment;
 pub mod sms;
 pub mod store;
 pub mod whmcs;

@@ -70,9 +70,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Diagram { dot } => {
             let text = if dot {
-                cashgate::payment::render_dot()
+                cashgate::machine::render_dot()
             } else {
-                cashgate::payment::render_mermaid()
+                cashgate::machine::render_mermaid()
             };
             print!("{text}");
             Ok(())

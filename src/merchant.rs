@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Amount, Lang, Secret, Window};
-use crate::payment::Policy;
+use crate::machine::Policy;
 
 const STORE_NAME_CHARS_MAX: usize = 200;
 const APPROVERS_MAX: usize = 20;

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use cashgate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use cashgate::machine::{Actor, Decision, Event, HoldReason, Match, StateName};
 use cashgate::merchant::StoreSettings;
-use cashgate::payment::{Actor, Decision, Event, HoldReason, Match, StateName};
 use cashgate::store::{NewPayment, Store, StoreOptions, TransactionRecord, open_with_retry};
 use jiff::Timestamp;
 use rust_decimal::Decimal;

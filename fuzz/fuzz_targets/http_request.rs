@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use cashgate::antispam::Limits;
+use cashgate::antispam::RateLimits;
 use cashgate::approvals::Signer;
 use cashgate::clock::Clock;
 use cashgate::config::Settings;
@@ -38,7 +38,7 @@ fn world() -> &'static (Runtime, Arc<App>) {
         store.put_store_settings(&StoreId::parse("5").expect("id"), &store_settings).expect("put").durable_blocking().expect("durable");
         let app = App {
             store,
-            limits: Arc::new(Limits::new(&settings.limits)),
+            limits: Arc::new(RateLimits::new(&settings.limits)),
             whmcs: WhmcsClient::new(Duration::from_millis(200)).expect("client"),
             signer: Arc::new(Signer::from_key([7; 32])),
             settings: Arc::new(settings),

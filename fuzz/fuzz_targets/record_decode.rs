@@ -4,7 +4,7 @@
 #![no_main]
 
 use cashgate::merchant::StoreSettings;
-use cashgate::payment::Machine;
+use cashgate::machine::Machine;
 use cashgate::store::{AuditEntry, Breaker, OutboxEntry, PaymentRecord, QuarantineEntry, TransactionRecord};
 use libfuzzer_sys::fuzz_target;
 

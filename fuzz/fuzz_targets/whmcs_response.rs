@@ -3,7 +3,7 @@
 //! Input: the status's two bytes (big-endian) then the body.
 #![no_main]
 
-use cashgate::whmcs::{Outcome, classify};
+use cashgate::whmcs::{CallOutcome, classify};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         _ => (200, data),
     };
     match classify(status, body) {
-        Outcome::Success(value) => {
+        CallOutcome::Success(value) => {
             // WHMCS installs with a byte order mark in a PHP file send one
             // before the JSON; the classifier reads past it, so does this.
             let json = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
@@ -21,6 +21,6 @@ fuzz_target!(|data: &[u8]| {
             assert!((200..300).contains(&status), "success with status {status}");
             assert_eq!(value, parsed);
         }
-        Outcome::Permanent(_) | Outcome::Transient(_) | Outcome::Unknown(_) => {}
+        CallOutcome::Permanent(_) | CallOutcome::Transient(_) | CallOutcome::Unknown(_) => {}
     }
 });

@@ -8,12 +8,12 @@ use std::net::IpAddr;
 use governor::clock::{Clock, DefaultClock};
 
 use super::limiter::{CappedLimiter, RetryAfter};
-use crate::config::Limits as LimitSettings;
+use crate::config::LimitSettings;
 use crate::domain::{ClientId, Phone, StoreId};
 
 /// The limiters, sharing one clock (governor's monotonic clock in
 /// production, a fake one in tests).
-pub struct Limits<C: Clock + Clone = DefaultClock> {
+pub struct RateLimits<C: Clock + Clone = DefaultClock> {
     pub check_ip: CappedLimiter<C>,
     pub check_client: CappedLimiter<C>,
     pub check_phone: CappedLimiter<C>,
@@ -27,18 +27,18 @@ pub struct Limits<C: Clock + Clone = DefaultClock> {
     pub auth_failures_ip: CappedLimiter<C>,
 }
 
-impl Limits<DefaultClock> {
-    pub fn new(settings: &LimitSettings) -> Limits<DefaultClock> {
-        Limits::with_clock(settings, DefaultClock::default())
+impl RateLimits<DefaultClock> {
+    pub fn new(settings: &LimitSettings) -> RateLimits<DefaultClock> {
+        RateLimits::with_clock(settings, DefaultClock::default())
     }
 }
 
-impl<C: Clock + Clone> Limits<C> {
-    pub fn with_clock(s: &LimitSettings, clock: C) -> Limits<C> {
+impl<C: Clock + Clone> RateLimits<C> {
+    pub fn with_clock(s: &LimitSettings, clock: C) -> RateLimits<C> {
         let max = s.limiter_keys_max;
         let make =
             |name, per_minute| CappedLimiter::per_minute(name, per_minute, max, clock.clone());
-        Limits {
+        RateLimits {
             check_ip: make("checks_per_minute_per_ip", s.checks_per_minute_per_ip),
             check_client: make(
                 "checks_per_minute_per_client",

@@ -8,5 +8,5 @@ mod limits;
 mod rules;
 
 pub use limiter::{CappedLimiter, RetryAfter};
-pub use limits::{IpKey, Limits};
-pub use rules::{Facts, decide};
+pub use limits::{IpKey, RateLimits};
+pub use rules::{ClaimFacts, decide};

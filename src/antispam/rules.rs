@@ -2,12 +2,12 @@
 //! the payment; with anti-spam off nothing is held.
 
 use crate::domain::{Amount, ClientId};
+use crate::machine::HoldReason;
 use crate::merchant::AntiSpamSettings;
-use crate::payment::HoldReason;
 
 /// What the store knows when a check claims a transaction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
+pub struct ClaimFacts {
     /// Clients this phone's payments were credited to in this store.
     pub bound_clients: Vec<ClientId>,
     /// Checks (new payments) of this client in the last hour, this one included.
@@ -21,7 +21,7 @@ pub fn decide(
     settings: &AntiSpamSettings,
     client: ClientId,
     amount: Amount,
-    facts: &Facts,
+    facts: &ClaimFacts,
 ) -> Vec<HoldReason> {
     if !settings.enabled {
         return Vec::new();
@@ -76,7 +76,7 @@ mod tests {
             hold_after_checks_per_hour: Some(0),
             ..AntiSpamSettings::default()
         };
-        let facts = Facts {
+        let facts = ClaimFacts {
             bound_clients: vec![client(7)],
             client_checks_last_hour: 100,
             phone_checks_last_hour: 100,
@@ -90,14 +90,14 @@ mod tests {
             hold_new_phone: true,
             ..on()
         };
-        let unknown = Facts::default();
+        let unknown = ClaimFacts::default();
         assert_eq!(
             decide(&settings, client(42), amount("10"), &unknown),
             vec![HoldReason::NewPhone]
         );
-        let known = Facts {
+        let known = ClaimFacts {
             bound_clients: vec![client(42)],
-            ..Facts::default()
+            ..ClaimFacts::default()
         };
         assert!(decide(&settings, client(42), amount("10"), &known).is_empty());
     }
@@ -108,16 +108,16 @@ mod tests {
             hold_shared_phone: true,
             ..on()
         };
-        let facts = Facts {
+        let facts = ClaimFacts {
             bound_clients: vec![client(42)],
-            ..Facts::default()
+            ..ClaimFacts::default()
         };
         assert!(decide(&settings, client(42), amount("10"), &facts).is_empty());
         assert_eq!(
             decide(&settings, client(666), amount("10"), &facts),
             vec![HoldReason::SharedPhone]
         );
-        assert!(decide(&settings, client(666), amount("10"), &Facts::default()).is_empty());
+        assert!(decide(&settings, client(666), amount("10"), &ClaimFacts::default()).is_empty());
     }
 
     #[test]
@@ -126,7 +126,7 @@ mod tests {
             hold_amount_at_or_above: Some(amount("5000")),
             ..on()
         };
-        let f = Facts::default();
+        let f = ClaimFacts::default();
         assert!(
             decide(&settings, client(1), amount("4999.99"), &f).is_empty(),
             "just under"
@@ -149,10 +149,10 @@ mod tests {
             hold_after_checks_per_hour: Some(10),
             ..on()
         };
-        let counted = |client_checks, phone_checks| Facts {
+        let counted = |client_checks, phone_checks| ClaimFacts {
             client_checks_last_hour: client_checks,
             phone_checks_last_hour: phone_checks,
-            ..Facts::default()
+            ..ClaimFacts::default()
         };
         assert!(
             decide(&settings, client(1), amount("1"), &counted(9, 9)).is_empty(),
@@ -183,7 +183,7 @@ mod tests {
             hold_after_checks_per_hour: Some(1),
             ..on()
         };
-        let facts = Facts {
+        let facts = ClaimFacts {
             bound_clients: vec![client(42)],
             client_checks_last_hour: 2,
             phone_checks_last_hour: 2,

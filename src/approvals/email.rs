@@ -124,7 +124,7 @@ fn html_part(view: &ApprovalView, link: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payment::{HoldReason, StateName};
+    use crate::machine::{HoldReason, StateName};
 
     #[test]
     fn the_email_has_both_parts_the_details_and_the_link() {

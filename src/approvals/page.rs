@@ -138,7 +138,7 @@ pub fn error_page(lang: Lang, headline_en: &str, headline_ar: &str) -> Page {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payment::{HoldReason, StateName};
+    use crate::machine::{HoldReason, StateName};
 
     fn view(lang: Lang) -> ApprovalView {
         ApprovalView {

@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 
 use crate::domain::Lang;
+use crate::machine::{Actor, HoldReason, StateName};
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, HoldReason, StateName};
 use crate::store::{AuditEntry, PaymentRecord};
 
 /// The facts of one held payment, ready to render.

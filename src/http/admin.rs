@@ -16,8 +16,8 @@ use super::router::Client;
 use super::views::{PaymentDetail, TransactionView, store_view};
 use super::{ApiError, App, auth, body};
 use crate::domain::{Lang, PaymentId, StoreId};
+use crate::machine::{Actor, Decision, Event, StateName};
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, Decision, Event, StateName};
 use crate::store::{Breaker, NotApplied, OutboxEntry, OutboxStatus, PaymentRecord};
 use crate::whmcs::Credentials;
 

@@ -16,7 +16,7 @@ use super::router::Client;
 use super::{App, body};
 use crate::approvals::{ApprovalView, Claims, TokenError, decided_page, error_page, form_page};
 use crate::domain::Lang;
-use crate::payment::{Actor, Decision, Event, StateName};
+use crate::machine::{Actor, Decision, Event, StateName};
 use crate::store::{NotApplied, PaymentRecord};
 
 const COOKIE: &str = "cashgate_nonce";
@@ -214,7 +214,7 @@ async fn apply(app: &App, token: &str, claims: &Claims, event: &Event, lang: Lan
             }
         }
         Ok(Err(NotApplied::Refused {
-            refusal: crate::payment::Refusal::ActorNotAllowed,
+            refusal: crate::machine::Refusal::ActorNotAllowed,
             ..
         })) => {
             let (en, ar) = (

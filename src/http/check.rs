@@ -17,7 +17,7 @@ use super::views::PaymentReply;
 use super::{ApiError, App, body};
 use crate::antispam::{IpKey, RetryAfter};
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId};
-use crate::payment::StateName;
+use crate::machine::StateName;
 use crate::store::{CheckOutcome, NewPayment, PaymentRecord};
 
 pub async fn payment_link_check(

@@ -1,7 +1,7 @@
 //! What the check form shows the customer, per state, in English and Arabic.
 
 use crate::domain::Lang;
-use crate::payment::StateName;
+use crate::machine::StateName;
 
 pub fn for_state(state: StateName, lang: Lang) -> &'static str {
     match lang {

@@ -26,7 +26,7 @@ pub use error::ApiError;
 pub use router::{Client, Peer, handle};
 pub use server::serve;
 
-use crate::antispam::Limits;
+use crate::antispam::RateLimits;
 use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -38,7 +38,7 @@ use crate::whmcs::WhmcsClient;
 pub struct App {
     pub store: Store,
     /// Request limits (governor), shared by every connection.
-    pub limits: Arc<Limits>,
+    pub limits: Arc<RateLimits>,
     pub settings: Arc<Settings>,
     pub clock: Clock,
     /// Calls WHMCS for the store preflight.

@@ -17,7 +17,7 @@ use super::views::PaymentReply;
 use super::{ApiError, App};
 use crate::antispam::IpKey;
 use crate::domain::{Lang, PaymentId};
-use crate::payment::StateName;
+use crate::machine::StateName;
 
 /// The longest a poll may be held.
 const POLL_WAIT_SECONDS_MAX: u64 = 30;

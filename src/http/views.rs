@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use super::messages;
 use crate::domain::Lang;
+use crate::machine::{HoldReason, StateName};
 use crate::merchant::StoreSettings;
-use crate::payment::{HoldReason, StateName};
 use crate::store::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, TransactionRecord};
 
 /// The reply of a check and of a poll (DESIGN.md "Public").
@@ -74,9 +74,9 @@ pub struct PaymentDetail<'a> {
 impl<'a> PaymentDetail<'a> {
     pub fn new(r: &'a PaymentRecord) -> PaymentDetail<'a> {
         let state_detail = match &r.state {
-            crate::payment::State::CreditFailed { reason }
-            | crate::payment::State::CreditUnknown { reason } => Some(reason.clone()),
-            crate::payment::State::Crediting { attempts } if *attempts > 0 => {
+            crate::machine::State::CreditFailed { reason }
+            | crate::machine::State::CreditUnknown { reason } => Some(reason.clone()),
+            crate::machine::State::Crediting { attempts } if *attempts > 0 => {
                 Some(format!("{attempts} failed tries so far"))
             }
             _ => None,

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::world::{APPROVAL_WINDOW_MS, CheckKind, MPay, MTx, SEARCH_WINDOW_MS, TRIES_MAX, World};
 use super::{Op, WhmcsAnswer, Who};
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId, Window};
+use crate::machine::{Actor, DeadlineKind, Decision, EdgeFacts, Event, StateName, lookup};
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, DeadlineKind, Decision, Event, Facts, StateName, lookup};
 use crate::store::{
     CheckOutcome, Effect, IngestOutcome, Lane, NewPayment, OutboxStatus, Store, StoreOptions,
     TransactionRecord,
@@ -336,7 +336,7 @@ impl Harness {
         let i = usize::from(index) % self.world.payments.len();
         let p = &self.world.payments[i];
         let actor = event.actor();
-        let facts = Facts {
+        let facts = EdgeFacts {
             rules_hold: false,
             tries_left: p.attempts + 1 < TRIES_MAX,
             actor: actor.kind(),

@@ -1,7 +1,7 @@
 //! The model: what the store should hold after each operation, computed
 //! from the transition table and plain lists — no sled, no indexes.
 
-use crate::payment::{ActorKind, DeadlineKind, EventKind, Facts, StateName, lookup};
+use crate::machine::{ActorKind, DeadlineKind, EdgeFacts, EventKind, StateName, lookup};
 
 /// Settings the harness gives its store, which the model mirrors.
 pub const TRIES_MAX: u32 = 3;
@@ -115,7 +115,7 @@ impl World {
     pub fn claim(&mut self, i: usize, t: usize, now_ms: i64) {
         let p = &self.payments[i];
         let hold = !self.bindings.contains(&(p.phone, p.client));
-        let facts = Facts {
+        let facts = EdgeFacts {
             rules_hold: hold,
             tries_left: true,
             actor: ActorKind::System,

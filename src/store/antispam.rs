@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::keys;
 use super::records::PaymentRecord;
 use super::tx::{T, TxResult, TxView};
-use crate::antispam::Facts;
+use crate::antispam::ClaimFacts;
 use crate::domain::ClientId;
 
 /// Clients remembered per phone; the oldest are forgotten first.
@@ -47,7 +47,11 @@ pub(crate) fn count_check(view: &TxView, payment: &PaymentRecord, now: Timestamp
 }
 
 /// What the rules need to judge this payment's claim.
-pub(crate) fn facts(view: &TxView, payment: &PaymentRecord, now: Timestamp) -> TxResult<Facts> {
+pub(crate) fn facts(
+    view: &TxView,
+    payment: &PaymentRecord,
+    now: Timestamp,
+) -> TxResult<ClaimFacts> {
     let bound_clients = view
         .get(T::Index, &keys::binding(&payment.store_id, &payment.phone))?
         .unwrap_or_default();
@@ -61,7 +65,7 @@ pub(crate) fn facts(view: &TxView, payment: &PaymentRecord, now: Timestamp) -> T
         &keys::phone_checks(&payment.store_id, &payment.phone),
         now,
     )?;
-    Ok(Facts {
+    Ok(ClaimFacts {
         bound_clients,
         client_checks_last_hour: u32::try_from(client.len()).unwrap_or(u32::MAX),
         phone_checks_last_hour: u32::try_from(phone.len()).unwrap_or(u32::MAX),

@@ -11,8 +11,8 @@ use super::records::{
 use super::tx::{T, TxResult, TxView, fail};
 use super::{Store, StoreError, Written};
 use crate::domain::PaymentId;
+use crate::machine::{Event, Handled, Intent, Machine, Refusal, StateName, Transition};
 use crate::merchant::StoreSettings;
-use crate::payment::{Event, Intent, Machine, Outcome, Refusal, StateName, Transition};
 
 /// A transition that was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,11 +109,11 @@ pub(crate) fn apply_in(
         .handle(event, now, &settings.policy(tries_max))
         .or_else(|e| fail(StoreError::Invariant(e.to_string())))?;
     let transition = match outcome {
-        Outcome::Refused(refusal) => {
+        Handled::Refused(refusal) => {
             let state = before.state_name();
             return Ok(Err(NotApplied::Refused { state, refusal }));
         }
-        Outcome::Transitioned(t) => t,
+        Handled::Transitioned(t) => t,
     };
     let mut after = before.clone();
     after.version = before.version.saturating_add(1);

@@ -11,7 +11,7 @@ use super::breaker::{Breaker, open_in};
 use super::outbox::update_in;
 use super::records::{OutboxEntry, OutboxStatus};
 use super::{Store, StoreError, Written};
-use crate::payment::Event;
+use crate::machine::Event;
 
 impl Store {
     /// Records that an attempt starts now; returns the stored entry, or

@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 
 use crate::domain::{Amount, ClientId, PaymentId, Phone, StoreId, TransId};
-use crate::payment::StateName;
+use crate::machine::StateName;
 
 /// Index prefixes, one per index.
 pub mod prefix {

@@ -15,8 +15,8 @@ use super::records::{PaymentRecord, TransactionRecord};
 use super::tx::{T, TxResult, TxView};
 use super::{Store, StoreError, Written};
 use crate::domain::{IdError, PaymentId, StoreId, TransId};
+use crate::machine::{Event, Match, StateName};
 use crate::merchant::StoreSettings;
-use crate::payment::{Event, Match, StateName};
 
 /// Candidates one scan hands to the transaction.
 const CANDIDATES_MAX: usize = 16;

@@ -40,7 +40,7 @@ pub use timers::DueTimer;
 
 use durability::GroupCommit;
 
-use crate::payment::StateName;
+use crate::machine::StateName;
 
 /// Storage failures: "stop, something is broken". Business outcomes
 /// (refused events, unknown payments) are values, not these.
@@ -289,9 +289,9 @@ impl Store {
     pub(crate) fn committed(&self, applied: &Applied) {
         self.inner.metrics.transition(applied.from, applied.to);
         let actor = match &applied.audit.actor {
-            crate::payment::Actor::System => "system".to_owned(),
-            crate::payment::Actor::Approver { email, .. } => format!("approver {email}"),
-            crate::payment::Actor::Operator { .. } => "operator".to_owned(),
+            crate::machine::Actor::System => "system".to_owned(),
+            crate::machine::Actor::Approver { email, .. } => format!("approver {email}"),
+            crate::machine::Actor::Operator { .. } => "operator".to_owned(),
         };
         tracing::info!(
             payment_id = %applied.record.id,

@@ -9,8 +9,8 @@ use super::records::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, Tra
 use super::tx::{T, TxResult, TxView, fail};
 use super::{Store, StoreError, Written};
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::machine::{Actor, DeadlineKind, State, StateName};
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, DeadlineKind, State, StateName};
 
 /// Most audit entries one payment's history returns.
 const HISTORY_ENTRIES_MAX: usize = 1000;

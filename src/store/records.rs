@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
-use crate::payment::{Actor, DeadlineKind, HoldReason, IntentKind, State, StateName};
+use crate::machine::{Actor, DeadlineKind, HoldReason, IntentKind, State, StateName};
 
 /// One payment: who claims what, and where its machine is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

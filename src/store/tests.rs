@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::machine::{Actor, Decision, Event, HoldReason, IntentKind, Match, StateName};
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, Decision, Event, HoldReason, IntentKind, Match, StateName};
 
 fn t0() -> Timestamp {
     Timestamp::from_second(1_780_000_000).unwrap()

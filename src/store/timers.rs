@@ -7,7 +7,7 @@ use super::keys::{self, prefix};
 use super::tx::T;
 use super::{Applied, Store, StoreError, Written};
 use crate::domain::PaymentId;
-use crate::payment::{DeadlineKind, Event};
+use crate::machine::{DeadlineKind, Event};
 
 /// A payment whose window has closed.
 #[derive(Debug, Clone, PartialEq, Eq)]

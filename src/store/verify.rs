@@ -12,8 +12,8 @@ use super::records::{AuditEntry, PaymentRecord, TransactionRecord};
 use super::tx::{T, decode};
 use super::{Store, StoreError};
 use crate::domain::PaymentId;
+use crate::machine::{Actor, Machine, StateName};
 use crate::merchant::StoreSettings;
-use crate::payment::{Actor, Machine, StateName};
 
 /// Most payments one check looks at (it is meant for tests and copies).
 const VERIFY_PAYMENTS_MAX: usize = 1_000_000;

@@ -1,4 +1,4 @@
-//! The pure classifier: an HTTP status and a body in, one [`Outcome`] out.
+//! The pure classifier: an HTTP status and a body in, one [`CallOutcome`] out.
 //! No I/O, no panics on any input, so a fuzzer can drive it.
 //!
 //! | status | body | outcome |
@@ -13,37 +13,37 @@
 
 use serde_json::Value;
 
-use super::outcome::{Outcome, Refusal, Rejection};
+use super::outcome::{CallOutcome, Rejection, WhmcsRefusal};
 
 /// Longest message kept from an answer, in characters.
 pub const MESSAGE_CHARS_MAX: usize = 300;
 
 /// Classifies one answer. The success value is the whole JSON object.
-pub fn classify(status: u16, body: &[u8]) -> Outcome<Value> {
+pub fn classify(status: u16, body: &[u8]) -> CallOutcome<Value> {
     let json = json_object(body);
     let result = json.as_ref().and_then(|v| v.get("result")?.as_str());
     match status {
         200..=299 => match result {
-            Some("success") => Outcome::Success(json.unwrap_or(Value::Null)),
-            Some("error") => Outcome::Permanent(rejection(status, json.as_ref(), body)),
-            _ => Outcome::Unknown(format!(
+            Some("success") => CallOutcome::Success(json.unwrap_or(Value::Null)),
+            Some("error") => CallOutcome::Permanent(rejection(status, json.as_ref(), body)),
+            _ => CallOutcome::Unknown(format!(
                 "HTTP {status} without a WHMCS result: {}",
                 excerpt(body)
             )),
         },
-        300..=399 => Outcome::Permanent(Rejection {
-            refusal: Refusal::Other,
+        300..=399 => CallOutcome::Permanent(Rejection {
+            refusal: WhmcsRefusal::Other,
             message: format!(
                 "redirected (HTTP {status}): whmcs.api_url should be the final https URL"
             ),
             http_status: status,
         }),
-        400..=499 if result == Some("success") => Outcome::Unknown(format!(
+        400..=499 if result == Some("success") => CallOutcome::Unknown(format!(
             "HTTP {status} with a success body: {}",
             excerpt(body)
         )),
-        400..=499 => Outcome::Permanent(rejection(status, json.as_ref(), body)),
-        _ => Outcome::Unknown(format!(
+        400..=499 => CallOutcome::Permanent(rejection(status, json.as_ref(), body)),
+        _ => CallOutcome::Unknown(format!(
             "HTTP {status}; WHMCS may have committed before failing: {}",
             excerpt(body)
         )),
@@ -64,13 +64,13 @@ fn rejection(status: u16, json: Option<&Value>, body: &[u8]) -> Rejection {
         Some(v) => {
             let message = clean_message(&message_text(v.get("message")));
             Rejection {
-                refusal: Refusal::from_message(&message),
+                refusal: WhmcsRefusal::from_message(&message),
                 message,
                 http_status: status,
             }
         }
         None => Rejection {
-            refusal: Refusal::Other,
+            refusal: WhmcsRefusal::Other,
             message: excerpt(body),
             http_status: status,
         },

@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::answer::{credit_lines, new_balance};
-use super::outcome::{Outcome, Refusal, Rejection};
+use super::outcome::{CallOutcome, Rejection, WhmcsRefusal};
 use super::transport::WhmcsClient;
 use super::{Credentials, CreditLine, description};
 use crate::domain::{ClientId, TransId};
@@ -21,10 +21,10 @@ impl WhmcsClient {
         client: ClientId,
         amount: Decimal,
         trans_id: &TransId,
-    ) -> Outcome<Option<Decimal>> {
+    ) -> CallOutcome<Option<Decimal>> {
         let Some(amount) = amount_text(amount) else {
-            return Outcome::Permanent(Rejection::local(
-                Refusal::AmountFormat,
+            return CallOutcome::Permanent(Rejection::local(
+                WhmcsRefusal::AmountFormat,
                 "the amount must be positive with at most two decimal places",
             ));
         };
@@ -46,13 +46,13 @@ impl WhmcsClient {
         &self,
         c: &Credentials<'_>,
         client: ClientId,
-    ) -> Outcome<Vec<CreditLine>> {
+    ) -> CallOutcome<Vec<CreditLine>> {
         let clientid = client.to_string();
         self.call(c, "GetCredits", &[("clientid", clientid.as_str())])
             .await
             .and_then(|answer| match credit_lines(&answer, Some(client)) {
-                Ok(lines) => Outcome::Success(lines),
-                Err(why) => Outcome::Unknown(format!("unreadable GetCredits answer: {why}")),
+                Ok(lines) => CallOutcome::Success(lines),
+                Err(why) => CallOutcome::Unknown(format!("unreadable GetCredits answer: {why}")),
             })
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Every call is `POST {api_url}/includes/api.php`, form-encoded, with
 //! `responsetype=json`, the API `identifier` and `secret`, and the action.
-//! Each answer is classified as exactly one [`Outcome`]:
+//! Each answer is classified as exactly one [`CallOutcome`]:
 //!
 //! - `Success` — only when the body is JSON with `"result":"success"`;
 //! - `Permanent` — WHMCS refused and nothing was committed; a human must
@@ -25,7 +25,7 @@ mod transport;
 
 pub use answer::{credit_lines, new_balance};
 pub use classify::{MESSAGE_CHARS_MAX, classify};
-pub use outcome::{Outcome, Refusal, Rejection};
+pub use outcome::{CallOutcome, Rejection, WhmcsRefusal};
 pub use preflight::{Check, Preflight, assess};
 pub use transport::{WhmcsClient, WhmcsError};
 

@@ -1,5 +1,5 @@
-//! What a WHMCS call came to: [`Outcome`], and for refusals the typed
-//! [`Refusal`] read from WHMCS's message.
+//! What a WHMCS call came to: [`CallOutcome`], and for refusals the typed
+//! [`WhmcsRefusal`] read from WHMCS's message.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// The one thing a WHMCS call came to.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome<T> {
+pub enum CallOutcome<T> {
     /// WHMCS said `"result":"success"`.
     Success(T),
     /// WHMCS refused and committed nothing; a human must fix the cause.
@@ -19,52 +19,52 @@ pub enum Outcome<T> {
     Unknown(String),
 }
 
-impl<T> Outcome<T> {
+impl<T> CallOutcome<T> {
     /// Maps the success value, keeping every other outcome.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
-        self.and_then(|v| Outcome::Success(f(v)))
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> CallOutcome<U> {
+        self.and_then(|v| CallOutcome::Success(f(v)))
     }
 
     /// Chains a step that may itself fail (e.g. reading the success body).
-    pub fn and_then<U>(self, f: impl FnOnce(T) -> Outcome<U>) -> Outcome<U> {
+    pub fn and_then<U>(self, f: impl FnOnce(T) -> CallOutcome<U>) -> CallOutcome<U> {
         match self {
-            Outcome::Success(v) => f(v),
-            Outcome::Permanent(r) => Outcome::Permanent(r),
-            Outcome::Transient(m) => Outcome::Transient(m),
-            Outcome::Unknown(m) => Outcome::Unknown(m),
+            CallOutcome::Success(v) => f(v),
+            CallOutcome::Permanent(r) => CallOutcome::Permanent(r),
+            CallOutcome::Transient(m) => CallOutcome::Transient(m),
+            CallOutcome::Unknown(m) => CallOutcome::Unknown(m),
         }
     }
 
     /// `success`, `permanent`, `transient` or `unknown`, for logs.
     pub fn kind(&self) -> &'static str {
         match self {
-            Outcome::Success(_) => "success",
-            Outcome::Permanent(_) => "permanent",
-            Outcome::Transient(_) => "transient",
-            Outcome::Unknown(_) => "unknown",
+            CallOutcome::Success(_) => "success",
+            CallOutcome::Permanent(_) => "permanent",
+            CallOutcome::Transient(_) => "transient",
+            CallOutcome::Unknown(_) => "unknown",
         }
     }
 
     pub fn is_success(&self) -> bool {
-        matches!(self, Outcome::Success(_))
+        matches!(self, CallOutcome::Success(_))
     }
 
     /// The rejection of a `Permanent` outcome.
     pub fn rejection(&self) -> Option<&Rejection> {
         match self {
-            Outcome::Permanent(r) => Some(r),
+            CallOutcome::Permanent(r) => Some(r),
             _ => None,
         }
     }
 }
 
-impl<T> fmt::Display for Outcome<T> {
+impl<T> fmt::Display for CallOutcome<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Success(_) => f.write_str("success"),
-            Outcome::Permanent(r) => write!(f, "refused: {r}"),
-            Outcome::Transient(m) => write!(f, "not sent: {m}"),
-            Outcome::Unknown(m) => write!(f, "outcome unknown: {m}"),
+            CallOutcome::Success(_) => f.write_str("success"),
+            CallOutcome::Permanent(r) => write!(f, "refused: {r}"),
+            CallOutcome::Transient(m) => write!(f, "not sent: {m}"),
+            CallOutcome::Unknown(m) => write!(f, "outcome unknown: {m}"),
         }
     }
 }
@@ -73,20 +73,20 @@ impl<T> fmt::Display for Outcome<T> {
 /// HTTP status (0 when we refused before sending anything).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
-    pub refusal: Refusal,
+    pub refusal: WhmcsRefusal,
     pub message: String,
     pub http_status: u16,
 }
 
 impl Rejection {
     /// Whether repeating the call makes WHMCS ban our IP (see
-    /// [`Refusal::trips_breaker`]).
+    /// [`WhmcsRefusal::trips_breaker`]).
     pub fn trips_breaker(&self) -> bool {
         self.refusal.trips_breaker()
     }
 
     /// A refusal of our own, before anything was sent.
-    pub(crate) fn local(refusal: Refusal, message: &str) -> Rejection {
+    pub(crate) fn local(refusal: WhmcsRefusal, message: &str) -> Rejection {
         Rejection {
             refusal,
             message: message.to_owned(),
@@ -107,7 +107,7 @@ impl fmt::Display for Rejection {
 /// Why WHMCS refused, read from its message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Refusal {
+pub enum WhmcsRefusal {
     /// `Invalid IP 203.0.113.7`: our IP is not whitelisted; the IP WHMCS saw.
     InvalidIp { seen_ip: Option<String> },
     /// `IP Banned`: too many failed attempts from our IP.
@@ -126,42 +126,44 @@ pub enum Refusal {
     Other,
 }
 
-impl Refusal {
+impl WhmcsRefusal {
     /// True for the refusals that make WHMCS ban our IP when repeated: stop
     /// calling this WHMCS until a human fixes the settings.
     pub fn trips_breaker(&self) -> bool {
         matches!(
             self,
-            Refusal::InvalidIp { .. }
-                | Refusal::IpBanned
-                | Refusal::Credentials
-                | Refusal::AccountDisabled
-                | Refusal::Permission { .. }
+            WhmcsRefusal::InvalidIp { .. }
+                | WhmcsRefusal::IpBanned
+                | WhmcsRefusal::Credentials
+                | WhmcsRefusal::AccountDisabled
+                | WhmcsRefusal::Permission { .. }
         )
     }
 
     /// Reads WHMCS's error message (case-insensitively).
-    pub fn from_message(message: &str) -> Refusal {
+    pub fn from_message(message: &str) -> WhmcsRefusal {
         let message = message.trim();
         let lower = message.to_ascii_lowercase();
         if lower == "invalid ip" || lower.starts_with("invalid ip ") {
             let seen = message.get("invalid ip".len()..).unwrap_or_default();
-            return Refusal::InvalidIp {
+            return WhmcsRefusal::InvalidIp {
                 seen_ip: seen_ip(seen),
             };
         }
         if lower.starts_with("invalid permissions") {
-            return Refusal::Permission {
+            return WhmcsRefusal::Permission {
                 action: quoted(message).unwrap_or_default().to_ascii_lowercase(),
             };
         }
         match lower.as_str() {
-            "ip banned" => Refusal::IpBanned,
-            "invalid or missing credentials" | "authentication failed" => Refusal::Credentials,
-            "administrator account disabled" => Refusal::AccountDisabled,
-            "client id not found" => Refusal::ClientNotFound,
-            _ if lower.starts_with("amount must be in decimal format") => Refusal::AmountFormat,
-            _ => Refusal::Other,
+            "ip banned" => WhmcsRefusal::IpBanned,
+            "invalid or missing credentials" | "authentication failed" => WhmcsRefusal::Credentials,
+            "administrator account disabled" => WhmcsRefusal::AccountDisabled,
+            "client id not found" => WhmcsRefusal::ClientNotFound,
+            _ if lower.starts_with("amount must be in decimal format") => {
+                WhmcsRefusal::AmountFormat
+            }
+            _ => WhmcsRefusal::Other,
         }
     }
 }

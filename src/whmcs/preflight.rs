@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Credentials;
-use super::outcome::{Outcome, Refusal, Rejection};
+use super::outcome::{CallOutcome, Rejection, WhmcsRefusal};
 use super::transport::{WhmcsClient, shown_endpoint};
 
 /// The checklist and whether every item passed.
@@ -66,11 +66,11 @@ impl WhmcsClient {
 }
 
 /// Whether WHMCS got past IP, credential and account checks.
-fn credentials_accepted(add: &Outcome<Value>) -> bool {
+fn credentials_accepted(add: &CallOutcome<Value>) -> bool {
     match add {
-        Outcome::Success(_) => true,
-        Outcome::Permanent(r) => {
-            r.http_status == 200 || matches!(r.refusal, Refusal::Permission { .. })
+        CallOutcome::Success(_) => true,
+        CallOutcome::Permanent(r) => {
+            r.http_status == 200 || matches!(r.refusal, WhmcsRefusal::Permission { .. })
         }
         _ => false,
     }
@@ -92,13 +92,13 @@ const IP_OK: &str = "WHMCS accepts calls from our IP";
 
 /// The checklist from the preflight's `AddCredit` answer and, when the
 /// credentials were accepted, its `GetCredits` answer. Pure.
-pub fn assess(add: &Outcome<Value>, get: Option<&Outcome<Value>>) -> Preflight {
+pub fn assess(add: &CallOutcome<Value>, get: Option<&CallOutcome<Value>>) -> Preflight {
     let mut list = Checklist::default();
     match add {
-        Outcome::Transient(m) => list.url(false, &format!("{m}; is WHMCS up? {FIX_URL}")),
-        Outcome::Unknown(m) => list.url(false, &format!("not WHMCS's API ({m}); {FIX_URL}")),
-        Outcome::Success(_) => list.passed_to_permissions(true, "AddCredit is allowed"),
-        Outcome::Permanent(r) => assess_add_refusal(&mut list, r),
+        CallOutcome::Transient(m) => list.url(false, &format!("{m}; is WHMCS up? {FIX_URL}")),
+        CallOutcome::Unknown(m) => list.url(false, &format!("not WHMCS's API ({m}); {FIX_URL}")),
+        CallOutcome::Success(_) => list.passed_to_permissions(true, "AddCredit is allowed"),
+        CallOutcome::Permanent(r) => assess_add_refusal(&mut list, r),
     }
     if list.credentials_ok() {
         list.push("getcredits_permission", getcredits_check(get));
@@ -109,7 +109,7 @@ pub fn assess(add: &Outcome<Value>, get: Option<&Outcome<Value>>) -> Preflight {
 /// Places an `AddCredit` refusal on the checklist.
 fn assess_add_refusal(list: &mut Checklist, r: &Rejection) {
     match &r.refusal {
-        Refusal::InvalidIp { seen_ip } => {
+        WhmcsRefusal::InvalidIp { seen_ip } => {
             let ip = seen_ip.as_deref().unwrap_or("(WHMCS did not say which)");
             let why = format!(
                 "WHMCS saw our IP as {ip} and does not allow it: add {ip} under \
@@ -118,32 +118,32 @@ fn assess_add_refusal(list: &mut Checklist, r: &Rejection) {
             list.url(true, REACHED);
             list.push("ip_whitelisting", (false, why));
         }
-        Refusal::IpBanned => {
+        WhmcsRefusal::IpBanned => {
             list.url(true, REACHED);
             list.push("ip_whitelisting", (false, FIX_BANNED.to_owned()));
         }
-        Refusal::Credentials | Refusal::AccountDisabled => {
+        WhmcsRefusal::Credentials | WhmcsRefusal::AccountDisabled => {
             let why = match r.refusal {
-                Refusal::AccountDisabled => FIX_DISABLED,
+                WhmcsRefusal::AccountDisabled => FIX_DISABLED,
                 _ => FIX_CREDENTIALS,
             };
             list.url(true, REACHED);
             list.push("ip_whitelisting", (true, IP_OK.to_owned()));
             list.push("credentials", (false, format!("{why} ({})", r.message)));
         }
-        Refusal::Permission { .. } => list.passed_to_permissions(false, FIX_ADD),
+        WhmcsRefusal::Permission { .. } => list.passed_to_permissions(false, FIX_ADD),
         _ if r.http_status == 200 => list.passed_to_permissions(true, "AddCredit is allowed"),
         _ => list.url(false, &format!("no WHMCS API here ({r}); {FIX_URL}")),
     }
 }
 
 /// The `getcredits_permission` item from the `GetCredits` answer.
-fn getcredits_check(get: Option<&Outcome<Value>>) -> (bool, String) {
+fn getcredits_check(get: Option<&CallOutcome<Value>>) -> (bool, String) {
     let allowed = || (true, "GetCredits is allowed".to_owned());
     match get {
-        Some(Outcome::Success(_)) => allowed(),
-        Some(Outcome::Permanent(r)) => match r.refusal {
-            Refusal::Permission { .. } => (false, FIX_GET.to_owned()),
+        Some(CallOutcome::Success(_)) => allowed(),
+        Some(CallOutcome::Permanent(r)) => match r.refusal {
+            WhmcsRefusal::Permission { .. } => (false, FIX_GET.to_owned()),
             _ if r.http_status == 200 => allowed(),
             _ => (
                 false,

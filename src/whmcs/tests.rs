@@ -21,13 +21,13 @@ fn error_body(message: &str) -> Vec<u8> {
 
 fn rejection(status: u16, raw: &[u8]) -> Rejection {
     match classify(status, raw) {
-        Outcome::Permanent(r) => r,
+        CallOutcome::Permanent(r) => r,
         other => panic!("HTTP {status} {:?}: expected Permanent, got {other:?}", raw),
     }
 }
 
-fn is_unknown(o: &Outcome<Value>) -> bool {
-    matches!(o, Outcome::Unknown(_))
+fn is_unknown(o: &CallOutcome<Value>) -> bool {
+    matches!(o, CallOutcome::Unknown(_))
 }
 
 fn dec(s: &str) -> Decimal {
@@ -39,23 +39,26 @@ fn refusals_before_the_action_are_permanent_and_trip_the_breaker() {
     let cases = [
         (
             "Invalid IP 203.0.113.7",
-            Refusal::InvalidIp {
+            WhmcsRefusal::InvalidIp {
                 seen_ip: Some("203.0.113.7".into()),
             },
         ),
-        ("IP Banned", Refusal::IpBanned),
-        ("Invalid or missing credentials", Refusal::Credentials),
-        ("Authentication Failed", Refusal::Credentials),
-        ("Administrator Account Disabled", Refusal::AccountDisabled),
+        ("IP Banned", WhmcsRefusal::IpBanned),
+        ("Invalid or missing credentials", WhmcsRefusal::Credentials),
+        ("Authentication Failed", WhmcsRefusal::Credentials),
+        (
+            "Administrator Account Disabled",
+            WhmcsRefusal::AccountDisabled,
+        ),
         (
             r#"Invalid Permissions: API action "addcredit" is not allowed"#,
-            Refusal::Permission {
+            WhmcsRefusal::Permission {
                 action: "addcredit".into(),
             },
         ),
         (
             r#"Invalid Permissions: API action "GetCredits" is not allowed"#,
-            Refusal::Permission {
+            WhmcsRefusal::Permission {
                 action: "getcredits".into(),
             },
         ),
@@ -72,16 +75,16 @@ fn refusals_before_the_action_are_permanent_and_trip_the_breaker() {
 #[test]
 fn action_errors_are_permanent_and_do_not_trip_the_breaker() {
     let cases = [
-        ("Type can only be add or remove", Refusal::Other),
-        ("No Amount Provided", Refusal::Other),
+        ("Type can only be add or remove", WhmcsRefusal::Other),
+        ("No Amount Provided", WhmcsRefusal::Other),
         (
             "Amount must be in decimal format: ### or ###.##",
-            Refusal::AmountFormat,
+            WhmcsRefusal::AmountFormat,
         ),
-        ("Client ID Not Found", Refusal::ClientNotFound),
-        ("Date Format is not Valid", Refusal::Other),
-        ("Admin ID Not Found", Refusal::Other),
-        ("Command Not Found", Refusal::Other),
+        ("Client ID Not Found", WhmcsRefusal::ClientNotFound),
+        ("Date Format is not Valid", WhmcsRefusal::Other),
+        ("Admin ID Not Found", WhmcsRefusal::Other),
+        ("Command Not Found", WhmcsRefusal::Other),
     ];
     for (message, refusal) in cases {
         let r = rejection(200, &error_body(message));
@@ -95,20 +98,20 @@ fn action_errors_are_permanent_and_do_not_trip_the_breaker() {
 #[test]
 fn other_client_errors_are_permanent_other() {
     let empty_action = rejection(400, &error_body("Empty action request"));
-    assert_eq!(empty_action.refusal, Refusal::Other);
+    assert_eq!(empty_action.refusal, WhmcsRefusal::Other);
     assert_eq!(empty_action.message, "Empty action request");
     assert_eq!(empty_action.http_status, 400);
     let forbidden_html = rejection(403, b"<html><body>Forbidden</body></html>");
-    assert_eq!(forbidden_html.refusal, Refusal::Other);
+    assert_eq!(forbidden_html.refusal, WhmcsRefusal::Other);
     assert!(forbidden_html.message.contains("Forbidden"));
     for status in [401, 404, 405, 410, 429] {
         let r = rejection(status, b"<h1>Not Found</h1>");
-        assert_eq!(r.refusal, Refusal::Other, "{status}");
+        assert_eq!(r.refusal, WhmcsRefusal::Other, "{status}");
         assert!(!r.trips_breaker());
     }
     assert_eq!(rejection(404, b"").message, "(empty body)");
     let moved = rejection(301, b"");
-    assert_eq!(moved.refusal, Refusal::Other);
+    assert_eq!(moved.refusal, WhmcsRefusal::Other);
     assert_eq!(moved.http_status, 301);
 }
 
@@ -152,7 +155,7 @@ fn success_needs_a_2xx_json_body_that_says_success() {
 fn messages_are_trimmed_cleaned_and_capped() {
     let r = rejection(200, &error_body("  Client ID Not Found \n"));
     assert_eq!(r.message, "Client ID Not Found");
-    assert_eq!(r.refusal, Refusal::ClientNotFound);
+    assert_eq!(r.refusal, WhmcsRefusal::ClientNotFound);
     let long = "x".repeat(1000);
     let r = rejection(200, &error_body(&long));
     assert_eq!(r.message.chars().count(), MESSAGE_CHARS_MAX + 1);
@@ -162,13 +165,13 @@ fn messages_are_trimmed_cleaned_and_capped() {
     let r = rejection(403, br#"{"result":"error","message":42}"#);
     assert_eq!(r.message, "42");
     let r = rejection(403, br#"{"result":"error"}"#);
-    assert_eq!((r.message.as_str(), r.refusal), ("", Refusal::Other));
+    assert_eq!((r.message.as_str(), r.refusal), ("", WhmcsRefusal::Other));
 }
 
 #[test]
 fn the_ip_whmcs_saw_is_read_from_invalid_ip() {
-    let seen = |m: &str| match Refusal::from_message(m) {
-        Refusal::InvalidIp { seen_ip } => seen_ip,
+    let seen = |m: &str| match WhmcsRefusal::from_message(m) {
+        WhmcsRefusal::InvalidIp { seen_ip } => seen_ip,
         other => panic!("{m}: {other:?}"),
     };
     assert_eq!(seen("Invalid IP 1.2.3.4"), Some("1.2.3.4".into()));
@@ -177,13 +180,13 @@ fn the_ip_whmcs_saw_is_read_from_invalid_ip() {
     assert_eq!(seen("Invalid IP"), None);
     assert_eq!(seen("Invalid IP somewhere"), None);
     assert_eq!(
-        Refusal::from_message("Invalid IPs"),
-        Refusal::Other,
+        WhmcsRefusal::from_message("Invalid IPs"),
+        WhmcsRefusal::Other,
         "a different message"
     );
     assert_eq!(
-        Refusal::from_message("Invalid Permissions"),
-        Refusal::Permission {
+        WhmcsRefusal::from_message("Invalid Permissions"),
+        WhmcsRefusal::Permission {
             action: String::new()
         }
     );
@@ -348,7 +351,7 @@ fn a_zero_timeout_is_refused() {
     ));
 }
 
-fn permanent(status: u16, message: &str) -> Outcome<Value> {
+fn permanent(status: u16, message: &str) -> CallOutcome<Value> {
     classify(status, &error_body(message))
 }
 
@@ -428,7 +431,7 @@ fn the_preflight_checklist_names_what_to_fix() {
     );
     assert_eq!(failing(&no_add), ["addcredit_permission"]);
     for broken in [
-        Outcome::Transient("connection refused".into()),
+        CallOutcome::Transient("connection refused".into()),
         classify(200, b"<html>WordPress</html>"),
         classify(404, b"Not Found"),
     ] {
@@ -456,7 +459,7 @@ proptest! {
             let v: Value = serde_json::from_slice(json).unwrap();
             prop_assert_eq!(v["result"].as_str(), Some("success"));
         }
-        if let Outcome::Permanent(r) = &outcome {
+        if let CallOutcome::Permanent(r) = &outcome {
             prop_assert!(r.message.chars().count() <= MESSAGE_CHARS_MAX + 1);
             prop_assert!(status < 500);
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::classify::classify;
-use super::outcome::{Outcome, Refusal, Rejection};
+use super::outcome::{CallOutcome, Rejection, WhmcsRefusal};
 use super::{Credentials, endpoint};
 
 /// Largest answer read; WHMCS's answers are a few KiB.
@@ -72,23 +72,23 @@ impl WhmcsClient {
         c: &Credentials<'_>,
         action: &str,
         params: &[(&str, &str)],
-    ) -> Outcome<Value> {
+    ) -> CallOutcome<Value> {
         let url = match checked_url(c.api_url) {
             Ok(url) => url,
-            Err(rejection) => return Outcome::Permanent(rejection),
+            Err(rejection) => return CallOutcome::Permanent(rejection),
         };
         let body = form_body(c, action, params);
         let deadline = self.timeout + BACKSTOP_GRACE;
         let outcome = match tokio::time::timeout(deadline, self.exchange(url, body)).await {
             Ok(outcome) => outcome,
-            Err(_) => Outcome::Unknown(format!("no whole answer within {deadline:?}")),
+            Err(_) => CallOutcome::Unknown(format!("no whole answer within {deadline:?}")),
         };
         tracing::debug!(action, outcome = outcome.kind(), "WHMCS call");
         outcome
     }
 
     /// Sends the request and reads the whole answer.
-    async fn exchange(&self, url: reqwest::Url, body: String) -> Outcome<Value> {
+    async fn exchange(&self, url: reqwest::Url, body: String) -> CallOutcome<Value> {
         let sent = self
             .http
             .post(url)
@@ -103,9 +103,9 @@ impl WhmcsClient {
         let mut response = match sent {
             Ok(r) => r,
             Err(e) if e.is_connect() => {
-                return Outcome::Transient(format!("could not connect: {}", describe(&e)));
+                return CallOutcome::Transient(format!("could not connect: {}", describe(&e)));
             }
-            Err(e) => return Outcome::Unknown(format!("request failed: {}", describe(&e))),
+            Err(e) => return CallOutcome::Unknown(format!("request failed: {}", describe(&e))),
         };
         let status = response.status().as_u16();
         let mut bytes = Vec::new();
@@ -119,7 +119,7 @@ impl WhmcsClient {
                 Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
                 Ok(None) => return classify(status, &bytes),
                 Err(e) => {
-                    return Outcome::Unknown(format!(
+                    return CallOutcome::Unknown(format!(
                         "HTTP {status}, the answer was cut off: {}",
                         describe(&e)
                     ));
@@ -130,9 +130,9 @@ impl WhmcsClient {
 }
 
 /// An answer over the cap: never a success, whatever its start says.
-fn oversized(status: u16, head: &[u8]) -> Outcome<Value> {
+fn oversized(status: u16, head: &[u8]) -> CallOutcome<Value> {
     match classify(status, head) {
-        Outcome::Success(_) => Outcome::Unknown(format!(
+        CallOutcome::Success(_) => CallOutcome::Unknown(format!(
             "HTTP {status} with an answer over {BODY_BYTES_MAX} bytes"
         )),
         other => other,
@@ -143,7 +143,7 @@ fn oversized(status: u16, head: &[u8]) -> Outcome<Value> {
 fn checked_url(api_url: &str) -> Result<reqwest::Url, Rejection> {
     let refused = || {
         Rejection::local(
-            Refusal::Other,
+            WhmcsRefusal::Other,
             "whmcs.api_url is not an http:// or https:// URL",
         )
     };

@@ -25,13 +25,15 @@ const ABSENT_READINGS: u32 = 2;
 use crate::clock::Clock;
 use crate::config::{WhmcsClientSettings, WorkerSettings};
 use crate::domain::StoreId;
+use crate::machine::{Event, State, StateName};
 use crate::merchant::StoreSettings;
 use crate::metrics::OutcomeLabels;
-use crate::payment::{Event, State, StateName};
 use crate::store::{
     Breaker, Claim, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError,
 };
-use crate::whmcs::{Credentials, Outcome, Refusal, Rejection, WhmcsClient, has_credit_for};
+use crate::whmcs::{
+    CallOutcome, Credentials, Rejection, WhmcsClient, WhmcsRefusal, has_credit_for,
+};
 
 /// Performs `add_credit` entries.
 pub struct Crediter {
@@ -228,11 +230,11 @@ impl Crediter {
             .inc();
         tracing::info!(payment_id = %record.id, trans_id = %claim.trans_id, outcome = outcome.kind(), "AddCredit");
         match outcome {
-            Outcome::Success(_) => {
+            CallOutcome::Success(_) => {
                 self.finish(job, &in_flight, Event::CreditSucceeded, None)
                     .await
             }
-            Outcome::Permanent(rejection) => {
+            CallOutcome::Permanent(rejection) => {
                 let breaker = self.breaker_for(record, &rejection);
                 let reason = format!("WHMCS refused AddCredit: {rejection}");
                 self.finish(
@@ -243,7 +245,7 @@ impl Crediter {
                 )
                 .await
             }
-            Outcome::Transient(why) => {
+            CallOutcome::Transient(why) => {
                 let attempts = match record.state {
                     State::Crediting { attempts } => attempts,
                     _ => 0,
@@ -260,7 +262,7 @@ impl Crediter {
                 };
                 self.finish(job, &in_flight, event, None).await
             }
-            Outcome::Unknown(why) => self.defer_reconcile(job, &in_flight, why, 0).await,
+            CallOutcome::Unknown(why) => self.defer_reconcile(job, &in_flight, why, 0).await,
         }
     }
 
@@ -278,10 +280,10 @@ impl Crediter {
         let outcome = self.client.get_credits(&creds, record.client_id).await;
         tracing::info!(payment_id = %record.id, trans_id = %claim.trans_id, outcome = outcome.kind(), "GetCredits to reconcile");
         match outcome {
-            Outcome::Success(lines) if has_credit_for(&lines, &claim.trans_id) => {
+            CallOutcome::Success(lines) if has_credit_for(&lines, &claim.trans_id) => {
                 self.finish(job, entry, Event::ReconciledFound, None).await
             }
-            Outcome::Success(_) if entry.reconcile_tries < ABSENT_READINGS - 1 => {
+            CallOutcome::Success(_) if entry.reconcile_tries < ABSENT_READINGS - 1 => {
                 // Absent once is not enough: WHMCS may still be running the
                 // first call (PHP goes on after our timeout). Ask again later.
                 let tries = entry.reconcile_tries.saturating_add(1);
@@ -293,8 +295,8 @@ impl Crediter {
                 )
                 .await
             }
-            Outcome::Success(_) => self.finish(job, entry, Event::ReconciledAbsent, None).await,
-            Outcome::Permanent(rejection) => {
+            CallOutcome::Success(_) => self.finish(job, entry, Event::ReconciledAbsent, None).await,
+            CallOutcome::Permanent(rejection) => {
                 let breaker = self.breaker_for(record, &rejection);
                 let reason = format!(
                     "the outcome of an AddCredit call is unknown and GetCredits was refused: {rejection}"
@@ -302,7 +304,7 @@ impl Crediter {
                 self.finish(job, entry, Event::Unreconcilable { reason }, breaker)
                     .await
             }
-            Outcome::Transient(why) | Outcome::Unknown(why) => {
+            CallOutcome::Transient(why) | CallOutcome::Unknown(why) => {
                 let tries = entry.reconcile_tries.saturating_add(1);
                 if tries >= self.settings.reconcile_tries_max {
                     let reason = format!(
@@ -412,7 +414,7 @@ impl Crediter {
             opened_at: self.clock.now(),
             reason: rejection.message.clone(),
             seen_ip: match &rejection.refusal {
-                Refusal::InvalidIp { seen_ip } => seen_ip.clone(),
+                WhmcsRefusal::InvalidIp { seen_ip } => seen_ip.clone(),
                 _ => None,
             },
             payment_id: record.id.clone(),

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::antispam::Limits;
+use crate::antispam::RateLimits;
 
 pub async fn run_limiter_cleanup(
-    limits: Arc<Limits>,
+    limits: Arc<RateLimits>,
     interval_ms: u64,
     mut stop: watch::Receiver<bool>,
 ) {

@@ -15,8 +15,8 @@ use super::outbox::Performer;
 use crate::approvals::{ApprovalView, Claims, Signer, compose};
 use crate::clock::Clock;
 use crate::config::MailSettings;
+use crate::machine::StateName;
 use crate::metrics::OutcomeLabels;
-use crate::payment::StateName;
 use crate::store::{Effect, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError};
 
 /// Where emails go: an SMTP server, or `.eml` files when none is set.

@@ -557,7 +557,7 @@ async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
 
 fn stale_payment(store: &cashgate::store::Store) -> cashgate::domain::PaymentId {
     store
-        .payments_in_state(cashgate::payment::StateName::Credited, None, 1)
+        .payments_in_state(cashgate::machine::StateName::Credited, None, 1)
         .unwrap()
         .remove(0)
 }

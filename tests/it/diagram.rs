@@ -41,7 +41,7 @@ fn the_checked_in_dot_diagram_is_what_cashgate_prints() {
 #[test]
 fn the_diagram_has_every_edge_of_the_table() {
     let mermaid = diagram(&[]);
-    for edge in cashgate::payment::EDGES {
+    for edge in cashgate::machine::EDGES {
         let line = format!("    {} --> {}: {}", edge.from, edge.to, edge.label());
         assert!(mermaid.contains(&line), "missing: {line}");
     }

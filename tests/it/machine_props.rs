@@ -5,11 +5,11 @@
 //! and `Store::verify` finds DESIGN.md's invariants 1, 3, 4 and 5 intact.
 
 use cashgate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
-use cashgate::merchant::StoreSettings;
-use cashgate::payment::{
-    Actor, ActorKind, Decision, Event, EventKind, Facts, HoldReason, Machine, Match, StateName,
+use cashgate::machine::{
+    Actor, ActorKind, Decision, EdgeFacts, Event, EventKind, HoldReason, Machine, Match, StateName,
     lookup,
 };
+use cashgate::merchant::StoreSettings;
 use cashgate::store::{
     NewPayment, NotApplied, Store, StoreError, StoreOptions, TransactionRecord, open_with_retry,
 };
@@ -172,9 +172,9 @@ fn event_of(op: &Op) -> Option<(u8, Event)> {
     })
 }
 
-fn facts(p: &ModelPayment, event: &Event) -> Facts {
+fn facts(p: &ModelPayment, event: &Event) -> EdgeFacts {
     let actor = event.actor();
-    Facts {
+    EdgeFacts {
         rules_hold: matches!(event, Event::Matched(m) if !m.hold_reasons.is_empty()),
         tries_left: p.attempts + 1 < TRIES_MAX,
         actor: actor.kind(),

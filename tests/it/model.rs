@@ -124,5 +124,5 @@ fn a_scripted_run_reaches_every_state() {
         h.apply(op)
             .unwrap_or_else(|e| panic!("step {n} {op:?}: {e}"));
     }
-    assert_eq!(h.visited(), cashgate::payment::StateName::ALL.to_vec());
+    assert_eq!(h.visited(), cashgate::machine::StateName::ALL.to_vec());
 }

@@ -86,7 +86,7 @@ fn the_binary_stops_gracefully_on_sigterm() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deadline_stored_before_a_restart_fires_after_it() {
     use cashgate::domain::{Amount, ClientId, Lang, Phone, StoreId};
-    use cashgate::payment::StateName;
+    use cashgate::machine::StateName;
     use cashgate::store::{NewPayment, StoreOptions, open_with_retry};
 
     let daemon = spawn_daemon(|_| {}).await;

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use cashgate::domain::{ClientId, Secret, TransId};
 use cashgate::merchant::WhmcsSettings;
 use cashgate::whmcs::{
-    Credentials, Outcome, Preflight, Refusal, Rejection, WhmcsClient, description, has_credit_for,
+    CallOutcome, Credentials, Preflight, Rejection, WhmcsClient, WhmcsRefusal, description,
+    has_credit_for,
 };
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -48,22 +49,25 @@ async fn credit(
     whmcs: &WhmcsClient,
     s: &WhmcsSettings,
     trans_id: &str,
-) -> Outcome<Option<Decimal>> {
+) -> CallOutcome<Option<Decimal>> {
     let c = Credentials::from(s);
     whmcs
         .add_credit(&c, client_id(CLIENT), dec("4.95"), &trans(trans_id))
         .await
 }
 
-fn rejection<T: std::fmt::Debug>(o: Outcome<T>) -> Rejection {
+fn rejection<T: std::fmt::Debug>(o: CallOutcome<T>) -> Rejection {
     match o {
-        Outcome::Permanent(r) => r,
+        CallOutcome::Permanent(r) => r,
         other => panic!("expected a Permanent outcome, got {other:?}"),
     }
 }
 
-fn assert_unknown<T: std::fmt::Debug>(o: &Outcome<T>) {
-    assert!(matches!(o, Outcome::Unknown(_)), "expected Unknown: {o:?}");
+fn assert_unknown<T: std::fmt::Debug>(o: &CallOutcome<T>) {
+    assert!(
+        matches!(o, CallOutcome::Unknown(_)),
+        "expected Unknown: {o:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,7 +76,7 @@ async fn a_success_adds_exactly_one_ledger_line() {
     let whmcs = whmcs_client(Duration::from_secs(5));
     let s = settings(&emulator.url());
     let first = credit(&whmcs, &s, "014412345678").await;
-    assert_eq!(first, Outcome::Success(Some(dec("4.95"))));
+    assert_eq!(first, CallOutcome::Success(Some(dec("4.95"))));
     let ledger = emulator.ledger(CLIENT);
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0].description, description(&trans("014412345678")));
@@ -80,7 +84,7 @@ async fn a_success_adds_exactly_one_ledger_line() {
     assert_eq!(emulator.total_credits(), 1);
     emulator.newbalance_as_number(true);
     let second = credit(&whmcs, &s, "014412345679").await;
-    assert_eq!(second, Outcome::Success(Some(dec("9.90"))));
+    assert_eq!(second, CallOutcome::Success(Some(dec("9.90"))));
     assert_eq!(emulator.authorised_calls("AddCredit"), 2);
     assert_eq!(
         emulator.secret_in_url(),
@@ -96,10 +100,10 @@ async fn get_credits_finds_our_description() {
     let s = settings(&emulator.url());
     let c = Credentials::from(&s);
     let empty = whmcs.get_credits(&c, client_id(CLIENT)).await;
-    assert_eq!(empty, Outcome::Success(Vec::new()));
+    assert_eq!(empty, CallOutcome::Success(Vec::new()));
     emulator.insert_credit(CLIENT, "Manual top-up", "10.00");
     assert!(credit(&whmcs, &s, "014412345678").await.is_success());
-    let Outcome::Success(lines) = whmcs.get_credits(&c, client_id(CLIENT)).await else {
+    let CallOutcome::Success(lines) = whmcs.get_credits(&c, client_id(CLIENT)).await else {
         panic!("GetCredits failed");
     };
     assert_eq!(lines.len(), 2);
@@ -177,7 +181,7 @@ async fn a_closed_port_is_transient_and_a_restart_serves_again() {
     assert!(credit(&whmcs, &s, "000000000001").await.is_success());
     emulator.stop().await;
     let refused = credit(&whmcs, &s, "000000000002").await;
-    assert!(matches!(refused, Outcome::Transient(_)), "{refused:?}");
+    assert!(matches!(refused, CallOutcome::Transient(_)), "{refused:?}");
     emulator.restart().await.expect("restart on the same port");
     assert!(credit(&whmcs, &s, "000000000002").await.is_success());
     assert_eq!(emulator.total_credits(), 2);
@@ -186,7 +190,7 @@ async fn a_closed_port_is_transient_and_a_restart_serves_again() {
     drop(unused);
     let nowhere = settings(&format!("http://127.0.0.1:{port}"));
     let refused = credit(&whmcs, &nowhere, "000000000003").await;
-    assert!(matches!(refused, Outcome::Transient(_)), "{refused:?}");
+    assert!(matches!(refused, CallOutcome::Transient(_)), "{refused:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,7 +202,7 @@ async fn ip_refusals_are_permanent_and_trip_the_breaker() {
     let r = rejection(credit(&whmcs, &s, "014412345678").await);
     assert_eq!(
         r.refusal,
-        Refusal::InvalidIp {
+        WhmcsRefusal::InvalidIp {
             seen_ip: Some("127.0.0.1".into())
         }
     );
@@ -209,7 +213,7 @@ async fn ip_refusals_are_permanent_and_trip_the_breaker() {
     assert!(r.trips_breaker());
     emulator.ban_ip(true);
     let r = rejection(credit(&whmcs, &s, "014412345678").await);
-    assert_eq!(r.refusal, Refusal::IpBanned);
+    assert_eq!(r.refusal, WhmcsRefusal::IpBanned);
     assert!(r.trips_breaker());
     assert_eq!(emulator.authorised_calls("addcredit"), 0);
     assert_eq!(emulator.total_credits(), 0);
@@ -224,7 +228,7 @@ async fn credential_refusals_are_permanent_and_never_echo_the_secret() {
     let r = rejection(credit(&whmcs, &s, "014412345678").await);
     assert_eq!(
         (r.refusal.clone(), r.message.as_str()),
-        (Refusal::Credentials, "Authentication Failed")
+        (WhmcsRefusal::Credentials, "Authentication Failed")
     );
     assert!(r.trips_breaker());
     let shown = format!("{r} {r:?}");
@@ -232,10 +236,10 @@ async fn credential_refusals_are_permanent_and_never_echo_the_secret() {
     s.identifier = "nobody".into();
     let r = rejection(credit(&whmcs, &s, "014412345678").await);
     assert_eq!(r.message, "Invalid or missing credentials");
-    assert_eq!(r.refusal, Refusal::Credentials);
+    assert_eq!(r.refusal, WhmcsRefusal::Credentials);
     emulator.disable_account(true);
     let r = rejection(credit(&whmcs, &settings(&emulator.url()), "014412345678").await);
-    assert_eq!(r.refusal, Refusal::AccountDisabled);
+    assert_eq!(r.refusal, WhmcsRefusal::AccountDisabled);
     assert_eq!(emulator.total_credits(), 0);
 }
 
@@ -249,7 +253,7 @@ async fn permission_refusals_name_the_action() {
     let r = rejection(whmcs.get_credits(&c, client_id(CLIENT)).await);
     assert_eq!(
         r.refusal,
-        Refusal::Permission {
+        WhmcsRefusal::Permission {
             action: "getcredits".into()
         }
     );
@@ -262,7 +266,7 @@ async fn permission_refusals_name_the_action() {
     let r = rejection(credit(&whmcs, &s, "014412345678").await);
     assert_eq!(
         r.refusal,
-        Refusal::Permission {
+        WhmcsRefusal::Permission {
             action: "addcredit".into()
         }
     );
@@ -283,11 +287,11 @@ async fn an_unknown_client_is_permanent_and_does_not_trip_the_breaker() {
     );
     assert_eq!(
         (r.refusal.clone(), r.http_status),
-        (Refusal::ClientNotFound, 200)
+        (WhmcsRefusal::ClientNotFound, 200)
     );
     assert!(!r.trips_breaker());
     let r = rejection(whmcs.get_credits(&c, missing).await);
-    assert_eq!(r.refusal, Refusal::ClientNotFound);
+    assert_eq!(r.refusal, WhmcsRefusal::ClientNotFound);
     let r = rejection(
         whmcs
             .add_credit(&c, client_id(CLIENT), dec("1.005"), &trans("014412345678"))
@@ -295,7 +299,7 @@ async fn an_unknown_client_is_permanent_and_does_not_trip_the_breaker() {
     );
     assert_eq!(
         (r.refusal.clone(), r.http_status),
-        (Refusal::AmountFormat, 0)
+        (WhmcsRefusal::AmountFormat, 0)
     );
     assert_eq!(
         emulator.add_credit_calls(),
@@ -335,7 +339,10 @@ async fn a_wrong_url_is_permanent_and_the_api_path_may_be_given() {
         )
         .await,
     );
-    assert_eq!((r.refusal.clone(), r.http_status), (Refusal::Other, 404));
+    assert_eq!(
+        (r.refusal.clone(), r.http_status),
+        (WhmcsRefusal::Other, 404)
+    );
     let full = settings(&format!("{}/includes/api.php", emulator.url()));
     assert!(credit(&whmcs, &full, "000000000001").await.is_success());
     let slash = settings(&format!("{}/", emulator.url()));

@@ -10,16 +10,16 @@ mod diagram;
 mod event;
 mod flow;
 mod intent;
-mod machine;
+mod instance;
 mod state;
 mod table;
 
 pub use diagram::{render_dot, render_mermaid};
 pub use event::{Actor, ActorKind, Decision, Event, EventKind, Match};
 pub use intent::{DeadlineKind, Intent, IntentKind};
-pub use machine::{Machine, Outcome, Policy, Refusal, RestoreError, Transition};
+pub use instance::{Handled, Machine, Policy, Refusal, RestoreError, Transition};
 pub use state::{HoldReason, State, StateName};
-pub use table::{ActorRule, EDGES, Edge, Facts, Guard, has_edge, lookup};
+pub use table::{ActorRule, EDGES, Edge, EdgeFacts, Guard, has_edge, lookup};
 
 #[cfg(test)]
 mod tests;

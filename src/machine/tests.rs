@@ -122,7 +122,7 @@ fn event_samples() -> Vec<Event> {
     events
 }
 
-fn facts(state: &State, event: &Event) -> Facts {
+fn facts(state: &State, event: &Event) -> EdgeFacts {
     let actor = event.actor();
     let approver_listed =
         matches!(&actor, Actor::Approver { email, .. } if email.eq_ignore_ascii_case(LISTED));
@@ -130,7 +130,7 @@ fn facts(state: &State, event: &Event) -> Facts {
         State::Crediting { attempts } => attempts + 1 < TRIES_MAX,
         _ => true,
     };
-    Facts {
+    EdgeFacts {
         rules_hold: matches!(event, Event::Matched(m) if !m.hold_reasons.is_empty()),
         tries_left,
         actor: actor.kind(),
@@ -147,7 +147,7 @@ fn every_state_event_pair_answers_as_the_table_says() {
             let outcome = machine.handle(&event, now(), &policy()).unwrap();
             let expected = lookup(state.name(), event.kind(), &facts(&state, &event));
             match (expected, outcome) {
-                (Some(edge), Outcome::Transitioned(t)) => {
+                (Some(edge), Handled::Transitioned(t)) => {
                     assert_eq!((t.from, t.to), (edge.from, edge.to), "{state:?} {event:?}");
                     let kinds: Vec<IntentKind> = t.intents.iter().map(Intent::kind).collect();
                     assert_eq!(kinds, edge.intents, "intents of {state:?} {event:?}");
@@ -155,7 +155,7 @@ fn every_state_event_pair_answers_as_the_table_says() {
                     assert_eq!(t.state.name(), edge.to);
                     taken.insert((edge.from, edge.event, edge.to, edge.guard));
                 }
-                (None, Outcome::Refused(refusal)) => {
+                (None, Handled::Refused(refusal)) => {
                     assert_eq!(machine.state(), &state, "a refusal changes nothing");
                     if state.name().is_final() {
                         assert_eq!(refusal, Refusal::Final, "{state:?} {event:?}");
@@ -181,7 +181,7 @@ fn final_states_absorb_every_event() {
         for event in event_samples() {
             let mut machine = Machine::restore(&state).unwrap();
             let outcome = machine.handle(&event, now(), &policy()).unwrap();
-            assert_eq!(outcome, Outcome::Refused(Refusal::Final));
+            assert_eq!(outcome, Handled::Refused(Refusal::Final));
             assert_eq!(machine.state(), &state);
         }
     }
@@ -212,7 +212,7 @@ fn unlisted_approvers_and_the_system_cannot_decide() {
         let mut machine = Machine::restore(&held).unwrap();
         let approve = Event::Approve(Decision { actor, note: None });
         let outcome = machine.handle(&approve, now(), &policy()).unwrap();
-        assert_eq!(outcome, Outcome::Refused(Refusal::ActorNotAllowed));
+        assert_eq!(outcome, Handled::Refused(Refusal::ActorNotAllowed));
     }
 }
 
@@ -220,7 +220,7 @@ fn unlisted_approvers_and_the_system_cannot_decide() {
 fn held_payments_record_sorted_reasons_and_the_approval_deadline() {
     let mut machine = Machine::new();
     let outcome = machine.handle(&matched(true), now(), &policy()).unwrap();
-    let Outcome::Transitioned(t) = outcome else {
+    let Handled::Transitioned(t) = outcome else {
         panic!("matched must transition");
     };
     assert_eq!(
@@ -244,7 +244,7 @@ fn transient_failures_back_off_until_the_tries_run_out() {
         retry_at,
     };
     let first = machine.handle(&failure, now(), &policy()).unwrap();
-    let Outcome::Transitioned(t) = first else {
+    let Handled::Transitioned(t) = first else {
         panic!("a try is left");
     };
     assert_eq!(t.state, State::Crediting { attempts: 1 });
@@ -256,7 +256,7 @@ fn transient_failures_back_off_until_the_tries_run_out() {
     );
     machine.handle(&failure, now(), &policy()).unwrap();
     let last = machine.handle(&failure, now(), &policy()).unwrap();
-    let Outcome::Transitioned(t) = last else {
+    let Handled::Transitioned(t) = last else {
         panic!("the last try fails the payment");
     };
     assert_eq!(t.to, StateName::CreditFailed);

@@ -33,7 +33,7 @@ pub enum ActorRule {
 
 /// What decides which edge an event takes: the guard's inputs and the actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Facts {
+pub struct EdgeFacts {
     pub rules_hold: bool,
     pub tries_left: bool,
     pub actor: ActorKind,
@@ -224,7 +224,7 @@ pub const EDGES: &[Edge] = &[
 ];
 
 impl Guard {
-    pub fn holds(&self, facts: &Facts) -> bool {
+    pub fn holds(&self, facts: &EdgeFacts) -> bool {
         match self {
             Guard::Always => true,
             Guard::RulesPass => !facts.rules_hold,
@@ -246,7 +246,7 @@ impl Guard {
 }
 
 impl ActorRule {
-    pub fn allows(&self, facts: &Facts) -> bool {
+    pub fn allows(&self, facts: &EdgeFacts) -> bool {
         match (self, facts.actor) {
             (ActorRule::System, ActorKind::System) => true,
             (ActorRule::ApproverOrOperator, ActorKind::Approver) => facts.approver_listed,
@@ -284,7 +284,7 @@ impl Edge {
 }
 
 /// The edge an event takes from a state under the given facts, if any.
-pub fn lookup(from: StateName, event: EventKind, facts: &Facts) -> Option<&'static Edge> {
+pub fn lookup(from: StateName, event: EventKind, facts: &EdgeFacts) -> Option<&'static Edge> {
     EDGES.iter().find(|e| {
         e.from == from && e.event == event && e.guard.holds(facts) && e.actors.allows(facts)
     })

@@ -10,7 +10,7 @@ use statig::prelude::*;
 use super::event::{Actor, Decision, Event};
 use super::intent::{DeadlineKind, Intent};
 use super::state::{HoldReason, StateName};
-use crate::payment::machine::{Policy, Refusal};
+use super::instance::{Policy, Refusal};
 
 /// The machine's shared storage: empty, because a payment's data lives in
 /// its record and the store's settings come in through the context.

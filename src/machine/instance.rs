@@ -47,7 +47,7 @@ pub struct Transition {
 
 /// The machine's answer to one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Handled {
     Transitioned(Transition),
     Refused(Refusal),
 }
@@ -122,11 +122,11 @@ impl Machine {
         event: &Event,
         now: Timestamp,
         policy: &Policy,
-    ) -> Result<Outcome, RestoreError> {
+    ) -> Result<Handled, RestoreError> {
         let mut ctx = Ctx::new(now, policy.clone());
         self.inner.handle_with_context(event, &mut ctx);
         let Some((from, to)) = ctx.taken else {
-            return Ok(Outcome::Refused(
+            return Ok(Handled::Refused(
                 ctx.refusal.unwrap_or(Refusal::NotAllowedInState),
             ));
         };
@@ -137,7 +137,7 @@ impl Machine {
                 to,
             });
         }
-        Ok(Outcome::Transitioned(Transition {
+        Ok(Handled::Transitioned(Transition {
             from,
             to,
             state: self.inner.state().clone(),
