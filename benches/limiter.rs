@@ -3,6 +3,9 @@
 //! peak memory, and memory after cleanup. Run: `cargo bench --bench limiter`.
 //! (`BENCH_KEYS` changes the number of keys.)
 
+// Tests may unwrap: a panic is how a test reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 

@@ -13,6 +13,9 @@
 //! sled's global transaction lock, so the second is the ceiling for
 //! anything that creates a payment.
 
+// Tests may unwrap: a panic is how a test reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

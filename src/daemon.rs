@@ -3,8 +3,7 @@
 //! Tests call [`run`] with a listener on port 0 and their own clock.
 
 use std::future::Future;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use crate::antispam::RateLimits;
 use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::data_dir::write_private;
 use crate::domain::Secret;
 use crate::http::{App, serve};
 use crate::store::{Store, StoreError, StoreOptions, open_with_retry};
@@ -217,19 +217,4 @@ fn new_token() -> std::io::Result<Secret> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(Secret::new(data_encoding::HEXLOWER.encode(&bytes)))
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
 }

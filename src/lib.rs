@@ -29,6 +29,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod data_dir;
 pub mod domain;
 pub mod http;
 pub mod machine;

@@ -10,6 +10,9 @@
 //!
 //! `CRASH_CYCLES` (default 20) and `CRASH_PAYMENTS` (default 200) scale it.
 
+// Tests may unwrap: a panic is how a test reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "it/support/binary.rs"]
 #[allow(dead_code)]
 mod binary;

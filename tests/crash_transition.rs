@@ -6,6 +6,9 @@
 //!
 //! `CRASH_CYCLES` sets the number of kill/reopen cycles (default 20).
 
+// Tests may unwrap: a panic is how a test reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -7,7 +7,6 @@
 //! mail scanner's GET never invalidates the human's form), and none
 //! verifies for another token. Comparisons are constant-time (`verify_slice`).
 
-use std::io::Write;
 use std::path::Path;
 
 use data_encoding::{BASE64URL_NOPAD, HEXLOWER};
@@ -15,6 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use jiff::Timestamp;
 use sha2::Sha256;
 
+use crate::data_dir::write_private;
 use crate::domain::PaymentId;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -78,9 +78,11 @@ impl Signer {
     }
 
     fn mac(&self, domain: &str, parts: &[&[u8]]) -> HmacSha256 {
-        // A fixed key length is always accepted by HMAC.
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key)
-            .expect("HMAC takes keys of any length");
+        // HMAC pads a key shorter than its block with zeros: padding it
+        // here is the same key, and `new` on a whole block cannot fail.
+        let mut block = hmac::digest::Key::<HmacSha256>::default();
+        block[..KEY_BYTES].copy_from_slice(&self.key);
+        let mut mac = <HmacSha256 as KeyInit>::new(&block);
         mac.update(domain.as_bytes());
         for part in parts {
             mac.update(&[0]);
@@ -183,17 +185,6 @@ fn parse_body(body: &str) -> Option<Claims> {
         expires_at: Timestamp::from_second(expiry.parse().ok()?).ok()?,
         approver: String::from_utf8(approver).ok()?,
     })
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use statig::prelude::*;
 
 use super::event::{Actor, Decision, Event};
+use super::instance::{Policy, Refusal};
 use super::intent::{DeadlineKind, Intent};
 use super::state::{HoldReason, StateName};
-use super::instance::{Policy, Refusal};
 
 /// The machine's shared storage: empty, because a payment's data lives in
 /// its record and the store's settings come in through the context.

@@ -9,15 +9,15 @@
 mod diagram;
 mod event;
 mod flow;
-mod intent;
 mod instance;
+mod intent;
 mod state;
 mod table;
 
 pub use diagram::{render_dot, render_mermaid};
 pub use event::{Actor, ActorKind, Decision, Event, EventKind, Match};
-pub use intent::{DeadlineKind, Intent, IntentKind};
 pub use instance::{Handled, Machine, Policy, Refusal, RestoreError, Transition};
+pub use intent::{DeadlineKind, Intent, IntentKind};
 pub use state::{HoldReason, State, StateName};
 pub use table::{ActorRule, EDGES, Edge, EdgeFacts, Guard, has_edge, lookup};
 
