@@ -35,6 +35,7 @@ pub mod http;
 pub mod machine;
 pub mod merchant;
 pub mod metrics;
+#[cfg(feature = "model")]
 #[doc(hidden)]
 pub mod model;
 pub mod sms;
