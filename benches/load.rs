@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use cashgate::domain::{Amount, ClientId, Lang, Phone, Secret, StoreId, TransId};
 use cashgate::merchant::StoreSettings;
-use cashgate::store::{NewPayment, Store, StoreOptions, TransactionRecord};
+use cashgate::payments::{DbOptions, NewPayment, Payments, PaymentsOptions, TransactionRecord};
 
 const WRITERS: usize = 64;
 const WRITES_PER_WRITER: usize = 1000;
@@ -165,19 +165,23 @@ fn raw_transaction(trees: &[sled::Tree], key: &[u8]) {
 /// A store "5" and `n` searching payments and unclaimed transactions,
 /// written through the store (one flush at the end). Returns payment ids to poll.
 fn seed(dir: &Path, n: usize) -> Vec<String> {
-    let options = StoreOptions {
-        sync_writes: false,
-        cache_bytes: 64 << 20,
-        ..StoreOptions::default()
+    let options = PaymentsOptions {
+        db: DbOptions {
+            sync_writes: false,
+            cache_bytes: 64 << 20,
+            ..DbOptions::default()
+        },
+        ..PaymentsOptions::default()
     };
-    let store = Store::open(dir, options).expect("store");
+    let store = Payments::open(dir, options).expect("store");
     let store_id = StoreId::parse("5").expect("id");
     let settings = StoreSettings {
         ingest_token: Secret::new("tok"),
         ..StoreSettings::default()
     };
     store
-        .put_store_settings(&store_id, &settings)
+        .stores()
+        .put(&store_id, &settings)
         .expect("put")
         .durable_blocking()
         .expect("durable");

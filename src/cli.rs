@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::config::{LogSettings, Settings};
 use crate::domain::StoreId;
 use crate::merchant::StoreSettings;
-use crate::store::open_with_retry;
+use crate::payments::Payments;
 
 /// Text or JSON logs to stderr, filtered by the `log.filter` setting.
 pub fn init_logging(log: &LogSettings) {
@@ -46,15 +46,19 @@ pub fn store_put(config: Option<&Path>, id: &str, file: &Path) -> Result<(), Str
     let settings = Settings::load(config).map_err(|e| e.to_string())?;
     let id = StoreId::parse(id).map_err(|e| e.to_string())?;
     let body = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let store = open_with_retry(&settings.data_dir, crate::daemon::store_options(&settings))
-        .map_err(|e| e.to_string())?;
-    let existing = store.store_settings(&id).map_err(|e| e.to_string())?;
+    let payments = Payments::open(
+        &settings.data_dir,
+        crate::daemon::payments_options(&settings),
+    )
+    .map_err(|e| e.to_string())?;
+    let existing = payments.stores().get(&id).map_err(|e| e.to_string())?;
     let new = StoreSettings::from_put_body(&body, existing.as_ref()).map_err(|e| e.to_string())?;
-    store
-        .put_store_settings(&id, &new)
+    payments
+        .stores()
+        .put(&id, &new)
         .and_then(|w| w.durable_blocking())
         .map_err(|e| e.to_string())?;
-    store.close().map_err(|e| e.to_string())?;
+    payments.close().map_err(|e| e.to_string())?;
     println!("store {id} saved");
     Ok(())
 }
@@ -71,13 +75,11 @@ pub fn store_check(config: Option<&Path>, id: &str) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     crate::daemon::install_crypto_provider();
-    let report: serde_json::Value = match crate::store::Store::open(
-        &settings.data_dir,
-        crate::daemon::store_options(&settings),
-    ) {
-        Ok(store) => {
-            let stored = store.store_settings(&id).map_err(|e| e.to_string())?;
-            store.close().map_err(|e| e.to_string())?;
+    let options = crate::daemon::payments_options(&settings);
+    let report: serde_json::Value = match crate::daemon::open_folder(&settings.data_dir, &options) {
+        Ok(payments) => {
+            let stored = payments.stores().get(&id).map_err(|e| e.to_string())?;
+            payments.close().map_err(|e| e.to_string())?;
             let stored = stored.ok_or_else(|| format!("store {id} is not known"))?;
             let timeout = std::time::Duration::from_millis(settings.whmcs.timeout_ms);
             let client = crate::whmcs::WhmcsClient::new(timeout).map_err(|e| e.to_string())?;
@@ -85,7 +87,7 @@ pub fn store_check(config: Option<&Path>, id: &str) -> Result<(), String> {
                 runtime.block_on(client.preflight(&crate::whmcs::Credentials::from(&stored.whmcs)));
             serde_json::to_value(report).map_err(|e| e.to_string())?
         }
-        Err(crate::store::StoreError::Locked(_)) => runtime.block_on(ask_daemon(&settings, &id))?,
+        Err(crate::payments::DbError::Locked(_)) => runtime.block_on(ask_daemon(&settings, &id))?,
         Err(e) => return Err(e.to_string()),
     };
     println!(

@@ -194,7 +194,7 @@ impl Default for WhmcsClientSettings {
 impl Default for StorageSettings {
     fn default() -> Self {
         StorageSettings {
-            cache_bytes: crate::store::CACHE_BYTES_DEFAULT,
+            cache_bytes: crate::db::CACHE_BYTES_DEFAULT,
             group_commit_window_us: 2000,
         }
     }

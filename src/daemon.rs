@@ -1,5 +1,5 @@
-//! Wires the daemon together: open the store, recover, start the workers,
-//! serve HTTP until shutdown, then stop the workers and close the store.
+//! Wires the daemon together: open the data folder, recover, start the
+//! workers, serve HTTP until shutdown, then stop the workers and close it.
 //! Tests call [`run`] with a listener on port 0 and their own clock.
 
 use std::future::Future;
@@ -17,9 +17,12 @@ use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::data_dir::write_private;
+use crate::db::{Db, DbError, DbOptions};
 use crate::domain::Secret;
 use crate::http::{App, serve};
-use crate::store::{Store, StoreError, StoreOptions, open_with_retry};
+use crate::metrics::Metrics;
+use crate::payments::{Payments, PaymentsOptions};
+use crate::stores::Stores;
 use crate::whmcs::{WhmcsClient, WhmcsError};
 use crate::worker::{
     Crediter, MailSender, MailSetupError, Mailer, Rematcher, run_credits, run_lane,
@@ -35,7 +38,7 @@ const STARTUP_TIMERS_COUNTED_MAX: usize = 1000;
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
     #[error("admin token file {path}: {source}")]
     AdminToken {
         path: PathBuf,
@@ -66,7 +69,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
     install_crypto_provider();
-    let store = open_store(&settings).await?;
+    let payments = open_payments(&settings).await?;
     let admin_token = admin_token(&settings)?;
     let public_url = match &settings.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
@@ -75,10 +78,10 @@ pub async fn run(
     tracing::info!(
         listen = %listener.local_addr()?,
         data_dir = %settings.data_dir.display(),
-        timers_due = store
+        timers_due = payments
             .due_timers(jiff::Timestamp::now(), STARTUP_TIMERS_COUNTED_MAX)
             .map_or(0, |due| due.len()),
-        outbox = store.outbox_depth(),
+        outbox = payments.outbox_depth().unwrap_or(0),
         "cashgate is serving; pending timers and outbox work resume from their indexes"
     );
     let signer = Arc::new(Signer::load_or_create(&settings.data_dir).map_err(DaemonError::Key)?);
@@ -91,7 +94,8 @@ pub async fn run(
     let limits = Arc::new(RateLimits::new(&settings.limits));
     let client = WhmcsClient::new(Duration::from_millis(settings.whmcs.timeout_ms))?;
     let app = Arc::new(App {
-        store: store.clone(),
+        payments: payments.clone(),
+        stores: payments.stores().clone(),
         limits,
         whmcs: client.clone(),
         signer: signer.clone(),
@@ -101,7 +105,7 @@ pub async fn run(
         public_url,
     });
     let mail = MailSender {
-        store: store.clone(),
+        payments: payments.clone(),
         clock: app.clock.clone(),
         mailer,
         signer,
@@ -110,7 +114,7 @@ pub async fn run(
         settings: app.settings.mail.clone(),
     };
     let crediter = Arc::new(Crediter::new(
-        store.clone(),
+        payments.clone(),
         app.clock.clone(),
         client,
         app.settings.whmcs.clone(),
@@ -129,7 +133,7 @@ pub async fn run(
             tracing::error!(error = %e, "a worker ended abnormally");
         }
     }
-    tokio::task::spawn_blocking(move || store.close())
+    tokio::task::spawn_blocking(move || payments.close())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     tracing::info!("cashgate stopped");
@@ -140,25 +144,25 @@ pub async fn run(
 fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let workers = app.settings.workers.clone();
     let rematcher = Rematcher {
-        store: app.store.clone(),
+        payments: app.payments.clone(),
         clock: app.clock.clone(),
     };
     vec![
         tokio::spawn(run_timers(
-            app.store.clone(),
+            app.payments.clone(),
             app.clock.clone(),
             workers.clone(),
             stop.clone(),
         )),
         tokio::spawn(run_lane(
-            app.store.clone(),
+            app.payments.clone(),
             app.clock.clone(),
             workers.clone(),
             rematcher,
             stop.clone(),
         )),
         tokio::spawn(run_lane(
-            app.store.clone(),
+            app.payments.clone(),
             app.clock.clone(),
             workers,
             mail,
@@ -173,20 +177,32 @@ fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Ve
 }
 
 /// Opens the data folder off the async threads (sled's open reads files).
-pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
+pub async fn open_payments(settings: &Settings) -> Result<Payments, DbError> {
     let dir = settings.data_dir.clone();
-    let options = store_options(settings);
-    tokio::task::spawn_blocking(move || open_with_retry(&dir, options))
+    let options = payments_options(settings);
+    tokio::task::spawn_blocking(move || Payments::open(&dir, options))
         .await
-        .map_err(|e| StoreError::Io(e.to_string()))?
+        .map_err(|e| DbError::Io(Arc::new(std::io::Error::other(e.to_string()))))?
 }
 
-pub fn store_options(settings: &Settings) -> StoreOptions {
-    StoreOptions {
-        cache_bytes: settings.storage.cache_bytes,
+/// Opens a data folder once (no retry): the database, its stores and the
+/// payment use cases over them.
+pub fn open_folder(dir: &std::path::Path, options: &PaymentsOptions) -> Result<Payments, DbError> {
+    let metrics = Arc::new(Metrics::new());
+    let db = Db::open(dir, &options.db, metrics.clone())?;
+    let stores = Stores::new(db.clone());
+    Ok(Payments::new(db, stores, metrics, options.clone()))
+}
+
+/// The use cases' settings, from the daemon's.
+pub fn payments_options(settings: &Settings) -> PaymentsOptions {
+    PaymentsOptions {
         credit_tries_max: settings.whmcs.credit_tries_max,
-        sync_writes: true,
-        group_commit_window_us: settings.storage.group_commit_window_us,
+        db: DbOptions {
+            cache_bytes: settings.storage.cache_bytes,
+            sync_writes: true,
+            group_commit_window_us: settings.storage.group_commit_window_us,
+        },
     }
 }
 

@@ -30,6 +30,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod data_dir;
+pub mod db;
 pub mod domain;
 pub mod http;
 pub mod machine;
@@ -38,7 +39,8 @@ pub mod metrics;
 #[cfg(feature = "model")]
 #[doc(hidden)]
 pub mod model;
+pub mod payments;
 pub mod sms;
-pub mod store;
+pub mod stores;
 pub mod whmcs;
 pub mod worker;

@@ -1,13 +1,14 @@
-//! A merchant's store settings (DESIGN.md "Admin" → Store): its WHMCS,
-//! currency rate, ingest token, anti-spam rules, windows and check IPs.
-//! Store settings live in sled (admin API), not in the config file.
+//! A merchant's store settings: its WHMCS, currency rate, ingest token,
+//! anti-spam rules, windows and check IPs (docs/design.md, "Stores").
+//! Store settings live in the database (admin API), not in the config
+//! file; `crate::stores` reads and saves them.
 
 use std::net::IpAddr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Amount, Lang, Secret, Window};
+use crate::domain::{Amount, Email, Lang, Secret, Window};
 use crate::machine::Policy;
 
 const STORE_NAME_CHARS_MAX: usize = 200;
@@ -56,8 +57,10 @@ pub struct WhmcsSettings {
 pub struct AntiSpamSettings {
     #[serde(default)]
     pub enabled: bool,
+    /// Who may approve or reject a held payment (parsed when the store is
+    /// saved; a typo is refused then, not when a payment is held).
     #[serde(default)]
-    pub approvers: Vec<String>,
+    pub approvers: Vec<Email>,
     #[serde(default = "yes")]
     pub hold_new_phone: bool,
     #[serde(default = "yes")]
@@ -80,8 +83,6 @@ pub enum SettingsError {
     NameTooLong,
     #[error("at most {APPROVERS_MAX} approvers")]
     TooManyApprovers,
-    #[error("approver {0:?} is not an email address")]
-    ApproverNotEmail(String),
     #[error("at most {CHECK_IPS_MAX} check_ips")]
     TooManyCheckIps,
     #[error("whmcs.api_url must start with http:// or https://")]
@@ -178,14 +179,6 @@ impl StoreSettings {
         if self.anti_spam.approvers.len() > APPROVERS_MAX {
             return Err(SettingsError::TooManyApprovers);
         }
-        if let Some(bad) = self
-            .anti_spam
-            .approvers
-            .iter()
-            .find(|a| !looks_like_email(a))
-        {
-            return Err(SettingsError::ApproverNotEmail(bad.clone()));
-        }
         if self.check_ips.len() > CHECK_IPS_MAX {
             return Err(SettingsError::TooManyCheckIps);
         }
@@ -204,23 +197,6 @@ impl StoreSettings {
             credit_tries_max,
         }
     }
-}
-
-/// One `@` with text on both sides and no whitespace or angle brackets:
-/// enough to refuse typos without rejecting real addresses.
-fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && s.len() <= 254
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
 }
 
 #[cfg(test)]
@@ -285,17 +261,13 @@ mod tests {
         };
         assert_eq!(s.validate(), Err(SettingsError::CurrencyRate));
         s.currency_rate = Decimal::ONE;
-        s.anti_spam.approvers = vec!["not an email".into()];
-        assert!(matches!(
-            s.validate(),
-            Err(SettingsError::ApproverNotEmail(_))
-        ));
-        s.anti_spam.approvers = vec!["a@b@c.com".into()];
-        assert!(matches!(
-            s.validate(),
-            Err(SettingsError::ApproverNotEmail(_))
-        ));
-        s.anti_spam.approvers = vec!["owner@example.com".into()];
+        for bad in ["not an email", "a@b@c.com"] {
+            let body = format!(r#"{{"anti_spam": {{"approvers": ["{bad}"]}}}}"#);
+            assert!(
+                StoreSettings::from_put_body(body.as_bytes(), None).is_err(),
+                "{bad}"
+            );
+        }
         s.whmcs.api_url = "ftp://x".into();
         assert_eq!(s.validate(), Err(SettingsError::ApiUrl));
         assert!(serde_json::from_str::<StoreSettings>(r#"{"nmae": "typo"}"#).is_err());

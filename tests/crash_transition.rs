@@ -13,10 +13,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use cashgate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use cashgate::domain::{Amount, ClientId, Email, Lang, PaymentId, Phone, StoreId, TransId};
 use cashgate::machine::{Actor, Decision, Event, HoldReason, Match, StateName};
 use cashgate::merchant::StoreSettings;
-use cashgate::store::{NewPayment, Store, StoreOptions, TransactionRecord, open_with_retry};
+use cashgate::payments::{NewPayment, Payments, PaymentsOptions, TransactionRecord};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
@@ -88,7 +88,7 @@ fn parent_cycle(dir: &Path, cycle: u64) -> usize {
 }
 
 /// `created ID` or `applied ID VERSION STATE`: the write must be there.
-fn check_line(store: &Store, line: &str) {
+fn check_line(store: &Payments, line: &str) {
     let parts: Vec<&str> = line.split(' ').collect();
     let id = PaymentId::parse(parts.get(1).copied().unwrap_or_default()).expect("payment id");
     let record = store
@@ -111,8 +111,8 @@ fn check_line(store: &Store, line: &str) {
     }
 }
 
-fn open(dir: &Path) -> Store {
-    open_with_retry(dir, StoreOptions::default()).expect("open store")
+fn open(dir: &Path) -> Payments {
+    Payments::open(dir, PaymentsOptions::default()).expect("open store")
 }
 
 /// The child: drives payments through the machine forever, printing each
@@ -121,9 +121,10 @@ fn child(dir: &Path, seed: u64) {
     let store = open(dir);
     let store_id = StoreId::parse("5").expect("store id");
     let mut settings = StoreSettings::default();
-    settings.anti_spam.approvers = vec![LISTED.into()];
+    settings.anti_spam.approvers = vec![Email::parse(LISTED).expect("email")];
     store
-        .put_store_settings(&store_id, &settings)
+        .stores()
+        .put(&store_id, &settings)
         .and_then(|w| w.durable_blocking())
         .expect("settings");
     let mut rng = Rng(seed);
@@ -194,7 +195,7 @@ fn script(rng: &mut Rng, trans_id: &TransId) -> Vec<Event> {
     });
     let approver = Decision {
         actor: Actor::Approver {
-            email: LISTED.into(),
+            email: Email::parse(LISTED).expect("email"),
             ip: None,
             user_agent: None,
         },

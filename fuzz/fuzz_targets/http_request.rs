@@ -14,7 +14,7 @@ use cashgate::config::Settings;
 use cashgate::domain::{Secret, StoreId};
 use cashgate::http::{App, Peer, handle};
 use cashgate::merchant::StoreSettings;
-use cashgate::store::{Store, StoreOptions};
+use cashgate::payments::{DbOptions, Payments, PaymentsOptions};
 use cashgate::whmcs::WhmcsClient;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -30,14 +30,15 @@ fn world() -> &'static (Runtime, Arc<App>) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let dir = std::env::temp_dir().join(format!("cashgate-fuzz-http-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let options = StoreOptions { sync_writes: false, ..StoreOptions::default() };
-        let store = Store::open(&dir, options).expect("store");
+        let options = PaymentsOptions { db: DbOptions { sync_writes: false, ..DbOptions::default() }, ..PaymentsOptions::default() };
+        let payments = Payments::open(&dir, options).expect("store");
         let mut settings = Settings { data_dir: dir.clone(), check_wait_ms: 20, ..Settings::default() };
         settings.limits.request_timeout_ms = 2000;
         let store_settings = StoreSettings { ingest_token: Secret::new("tok"), ..StoreSettings::default() };
-        store.put_store_settings(&StoreId::parse("5").expect("id"), &store_settings).expect("put").durable_blocking().expect("durable");
+        payments.stores().put(&StoreId::parse("5").expect("id"), &store_settings).expect("put").durable_blocking().expect("durable");
         let app = App {
-            store,
+            stores: payments.stores().clone(),
+            payments,
             limits: Arc::new(RateLimits::new(&settings.limits)),
             whmcs: WhmcsClient::new(Duration::from_millis(200)).expect("client"),
             signer: Arc::new(Signer::from_key([7; 32])),

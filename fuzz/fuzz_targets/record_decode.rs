@@ -5,7 +5,7 @@
 
 use cashgate::merchant::StoreSettings;
 use cashgate::machine::Machine;
-use cashgate::store::{AuditEntry, Breaker, OutboxEntry, PaymentRecord, QuarantineEntry, TransactionRecord};
+use cashgate::payments::{AuditEntry, Breaker, OutboxEntry, PaymentRecord, QuarantineEntry, TransactionRecord};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

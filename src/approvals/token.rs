@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use sha2::Sha256;
 
 use crate::data_dir::write_private;
-use crate::domain::PaymentId;
+use crate::domain::{Email, PaymentId};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -28,7 +28,7 @@ const NONCE_RANDOM_BYTES: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
     pub payment_id: PaymentId,
-    pub approver: String,
+    pub approver: Email,
     pub version: u64,
     pub expires_at: Timestamp,
 }
@@ -98,7 +98,7 @@ impl Signer {
             claims.payment_id,
             claims.version,
             claims.expires_at.as_second(),
-            BASE64URL_NOPAD.encode(claims.approver.as_bytes())
+            BASE64URL_NOPAD.encode(claims.approver.as_str().as_bytes())
         );
         let tag = self
             .mac("token", &[body.as_bytes()])
@@ -183,7 +183,7 @@ fn parse_body(body: &str) -> Option<Claims> {
         payment_id: PaymentId::parse(id).ok()?,
         version: version.parse().ok()?,
         expires_at: Timestamp::from_second(expiry.parse().ok()?).ok()?,
-        approver: String::from_utf8(approver).ok()?,
+        approver: Email::parse(std::str::from_utf8(&approver).ok()?).ok()?,
     })
 }
 
@@ -194,7 +194,7 @@ mod tests {
     fn claims() -> Claims {
         Claims {
             payment_id: PaymentId::from_random_bytes([7; 26]),
-            approver: "owner@example.com".into(),
+            approver: Email::parse("owner@example.com").unwrap(),
             version: 2,
             expires_at: Timestamp::from_second(1_800_000_000).unwrap(),
         }

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use crate::domain::Lang;
 use crate::machine::{Actor, HoldReason, StateName};
 use crate::merchant::StoreSettings;
-use crate::store::{AuditEntry, PaymentRecord};
+use crate::payments::{AuditEntry, PaymentRecord};
 
 /// The facts of one held payment, ready to render.
 #[derive(Debug, Clone)]
@@ -37,9 +37,8 @@ impl ApprovalView {
         let reasons = history
             .iter()
             .rev()
-            .find(|a| a.to == StateName::Held)
-            .and_then(|a| a.reason.as_deref())
-            .map(parse_reasons)
+            .find(|a| a.to == StateName::Held && !a.hold_reasons.is_empty())
+            .map(|a| a.hold_reasons.clone())
             .unwrap_or_else(|| record.hold_reasons().to_vec());
         ApprovalView {
             lang: settings.anti_spam.approver_lang,
@@ -80,12 +79,6 @@ impl ApprovalView {
     }
 }
 
-fn parse_reasons(text: &str) -> Vec<HoldReason> {
-    text.split(',')
-        .filter_map(|r| serde_json::from_value(serde_json::Value::String(r.trim().to_owned())).ok())
-        .collect()
-}
-
 /// Words, by language.
 pub fn reason_text(reason: HoldReason, lang: Lang) -> &'static str {
     match (reason, lang) {
@@ -109,7 +102,7 @@ pub fn actor_text(actor: &Actor, lang: Lang) -> String {
     match (actor, lang) {
         (Actor::System, Lang::En) => "cashgate".into(),
         (Actor::System, Lang::Ar) => "النظام".into(),
-        (Actor::Approver { email, .. }, _) => email.clone(),
+        (Actor::Approver { email, .. }, _) => email.to_string(),
         (Actor::Operator { .. }, Lang::En) => "an operator".into(),
         (Actor::Operator { .. }, Lang::Ar) => "مشرف".into(),
     }

@@ -7,6 +7,7 @@
 mod amount;
 mod client_id;
 mod digits;
+mod email;
 mod ids;
 mod lang;
 mod phone;
@@ -17,6 +18,7 @@ pub(crate) use digits::normalise;
 
 pub use amount::{Amount, AmountError};
 pub use client_id::{ClientId, ClientIdError};
+pub use email::{Email, EmailError};
 pub use ids::{IdError, PaymentId, StoreId, TransId};
 pub use lang::Lang;
 pub use phone::{Phone, PhoneError};

@@ -2,23 +2,21 @@
 //! history, operator actions where the machine has the edge,
 //! transactions and the quarantine.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
-use super::check::limited;
+use super::client_ip::Client;
 use super::params::Params;
 use super::reply::{Body, json};
-use super::router::Client;
 use super::views::{PaymentDetail, TransactionView, store_view};
 use super::{ApiError, App, auth, body};
 use crate::domain::{Lang, PaymentId, StoreId};
-use crate::machine::{Actor, Decision, Event, StateName};
+use crate::machine::{Actor, StateName};
 use crate::merchant::StoreSettings;
-use crate::store::{Breaker, NotApplied, OutboxEntry, OutboxStatus, PaymentRecord};
+use crate::payments::{NotApplied, OperatorAction};
 use crate::whmcs::Credentials;
 
 /// Default and largest page of a list.
@@ -79,13 +77,10 @@ async fn put_store(
 ) -> Result<Response<Body>, ApiError> {
     let id = store_id(id)?;
     let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
-    let existing = app.store.store_settings(&id)?;
+    let existing = app.stores.get(&id)?;
     let settings = StoreSettings::from_put_body(&bytes, existing.as_ref())
         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-    app.store
-        .put_store_settings(&id, &settings)?
-        .durable()
-        .await?;
+    app.stores.put(&id, &settings)?.durable().await?;
     tracing::info!(store_id = %id, created = existing.is_none(), "store saved");
     let status = if existing.is_some() {
         StatusCode::OK
@@ -97,21 +92,15 @@ async fn put_store(
 
 fn get_store(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
     let id = store_id(id)?;
-    let settings = app
-        .store
-        .store_settings(&id)?
-        .ok_or(ApiError::UnknownStore)?;
+    let settings = app.stores.get(&id)?.ok_or(ApiError::UnknownStore)?;
     Ok(json(StatusCode::OK, &store_view(id.as_str(), &settings)))
 }
 
 /// Proves the store's WHMCS settings work, crediting nobody.
 async fn preflight(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
     let id = store_id(id)?;
-    let settings = app
-        .store
-        .store_settings(&id)?
-        .ok_or(ApiError::UnknownStore)?;
-    limited(app.limits.preflight_store.check(&id.as_str()))?;
+    let settings = app.stores.get(&id)?.ok_or(ApiError::UnknownStore)?;
+    app.limits.preflight_store.check(&id.as_str())?;
     let report = app
         .whmcs
         .preflight(&Credentials::from(&settings.whmcs))
@@ -137,20 +126,20 @@ fn list_payments(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, A
     };
     let mut records = Vec::new();
     for state in states {
-        for id in
-            app.store
-                .payments_in_state(state, store.as_ref(), limit - records.len().min(limit))?
-        {
-            if let Some(record) = app.store.payment(&id)? {
+        for id in app.payments.payments_in_state(
+            state,
+            store.as_ref(),
+            limit - records.len().min(limit),
+        )? {
+            if let Some(record) = app.payments.payment(&id)? {
                 records.push(record);
             }
         }
     }
-    let mut breakers = HashMap::new();
     let mut payments = Vec::with_capacity(records.len());
     for record in &records {
         let mut detail = PaymentDetail::new(record);
-        detail.waiting = waiting(app, record, None, &mut breakers)?;
+        detail.waiting = app.payments.waiting_reason(record, None)?;
         payments.push(detail);
     }
     Ok(json(
@@ -161,11 +150,11 @@ fn list_payments(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, A
 
 fn payment_detail(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
     let id = PaymentId::parse(id).map_err(|_| ApiError::UnknownPayment)?;
-    let record = app.store.payment(&id)?.ok_or(ApiError::UnknownPayment)?;
-    let history = app.store.history(&id)?;
-    let outbox = app.store.outbox_of(&id)?;
+    let record = app.payments.payment(&id)?.ok_or(ApiError::UnknownPayment)?;
+    let history = app.payments.history(&id)?;
+    let outbox = app.payments.outbox_of(&id)?;
     let mut detail = PaymentDetail::new(&record);
-    detail.waiting = waiting(app, &record, Some(&outbox), &mut HashMap::new())?;
+    detail.waiting = app.payments.waiting_reason(&record, Some(&outbox))?;
     detail.history = Some(&history);
     detail.outbox = Some(&outbox);
     Ok(json(StatusCode::OK, &detail))
@@ -181,68 +170,26 @@ async fn act(
     let id = PaymentId::parse(id).map_err(|_| ApiError::UnknownPayment)?;
     let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
     let note = note(&bytes)?;
-    let decision = Decision {
-        actor: Actor::Operator {
-            ip: Some(client.ip.to_string()),
-        },
-        note,
+    let action = OperatorAction::parse(action).ok_or(ApiError::NotFound)?;
+    let operator = Actor::Operator {
+        ip: Some(client.ip.to_string()),
     };
-    let event = match action {
-        "approve" => Event::Approve(decision),
-        "reject" => Event::Reject(decision),
-        "retry" => Event::Retry(decision),
-        "mark_credited" => Event::MarkCredited(decision),
-        _ => return Err(ApiError::NotFound),
-    };
-    match app.store.apply(&id, &event, app.clock.now())? {
+    let now = app.clock.now();
+    match app
+        .payments
+        .operator_action(&id, action, operator, note, now)?
+    {
         Ok(written) => {
             let applied = written.durable().await?;
             tracing::info!(payment_id = %id, from = %applied.from, to = %applied.to, actor = "operator", "operator action");
             Ok(json(StatusCode::OK, &PaymentDetail::new(&applied.record)))
         }
         Err(NotApplied::UnknownPayment) => Err(ApiError::UnknownPayment),
-        Err(NotApplied::Refused { state, .. }) => {
-            Err(ApiError::NotAllowedInState(state.to_string()))
-        }
+        Err(NotApplied::Refused { state, .. }) => Err(ApiError::NotAllowedInState(state)),
         Err(NotApplied::VersionMoved { .. } | NotApplied::NoCredit) => {
             Err(ApiError::Conflict("the payment moved on".into()))
         }
     }
-}
-
-/// Why a `crediting` payment waits: its store's open breaker, else the
-/// last problem its pending AddCredit entry recorded.
-fn waiting(
-    app: &App,
-    record: &PaymentRecord,
-    outbox: Option<&[OutboxEntry]>,
-    breakers: &mut HashMap<StoreId, Option<Breaker>>,
-) -> Result<Option<String>, ApiError> {
-    if record.state_name() != StateName::Crediting {
-        return Ok(None);
-    }
-    if !breakers.contains_key(&record.store_id) {
-        breakers.insert(
-            record.store_id.clone(),
-            app.store.breaker(&record.store_id)?,
-        );
-    }
-    if let Some(Some(breaker)) = breakers.get(&record.store_id) {
-        return Ok(Some(breaker.describe()));
-    }
-    let read;
-    let outbox = match outbox {
-        Some(o) => o,
-        None => {
-            read = app.store.outbox_of(&record.id)?;
-            &read
-        }
-    };
-    Ok(outbox
-        .iter()
-        .rev()
-        .find(|e| e.status != OutboxStatus::Done && e.status != OutboxStatus::Failed)
-        .and_then(|e| e.last_error.clone()))
 }
 
 /// An optional `{"note": "..."}` body.
@@ -266,7 +213,7 @@ fn transactions(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, Ap
     let store = store_id(params.get("store_id").unwrap_or_default())?;
     let unclaimed = matches!(params.get("unclaimed"), Some("true" | "1"));
     let txs = app
-        .store
+        .payments
         .transactions_of(&store, unclaimed, limit(&params)?)?;
     let views: Vec<TransactionView> = txs.iter().map(TransactionView::new).collect();
     Ok(json(
@@ -282,7 +229,7 @@ fn quarantine(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, ApiE
         .filter(|s| !s.is_empty())
         .map(store_id)
         .transpose()?;
-    let entries = app.store.quarantined(store.as_ref(), limit(&params)?)?;
+    let entries = app.payments.quarantined(store.as_ref(), limit(&params)?)?;
     Ok(json(
         StatusCode::OK,
         &json!({"status": true, "quarantine": entries}),

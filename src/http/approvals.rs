@@ -10,14 +10,14 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
+use super::client_ip::Client;
 use super::params::Params;
 use super::reply::Body;
-use super::router::Client;
 use super::{App, body};
 use crate::approvals::{ApprovalView, Claims, TokenError, decided_page, error_page, form_page};
 use crate::domain::Lang;
-use crate::machine::{Actor, Decision, Event, StateName};
-use crate::store::{NotApplied, PaymentRecord};
+use crate::machine::{Actor, StateName};
+use crate::payments::{Applied, DbError, NotApplied, PaymentRecord, Written};
 
 const COOKIE: &str = "cashgate_nonce";
 /// Nonces one cookie remembers (several approval pages open at once).
@@ -77,16 +77,16 @@ fn load(app: &App, token: &str) -> Result<(Claims, PaymentRecord, ApprovalView),
         .map_err(|e| bad_link(Lang::En, e))?;
     let not_found = || bad_link(Lang::En, TokenError::Malformed);
     let record = app
-        .store
+        .payments
         .payment(&claims.payment_id)
         .map_err(|_| not_found())?
         .ok_or_else(not_found)?;
     let settings = app
-        .store
-        .store_settings(&record.store_id)
+        .stores
+        .get(&record.store_id)
         .map_err(|_| not_found())?
         .unwrap_or_default();
-    let history = app.store.history(&record.id).map_err(|_| not_found())?;
+    let history = app.payments.history(&record.id).map_err(|_| not_found())?;
     let view = ApprovalView::new(&record, &settings, history);
     Ok((claims, record, view))
 }
@@ -172,17 +172,14 @@ async fn post(app: &App, client: Client, token: &str, req: Request<Incoming>) ->
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| n.chars().take(NOTE_CHARS_MAX).collect());
-    let decision = Decision {
-        actor: Actor::Approver {
-            email: claims.approver.clone(),
-            ip: Some(client.ip.to_string()),
-            user_agent,
-        },
-        note,
+    let approver = Actor::Approver {
+        email: claims.approver.clone(),
+        ip: Some(client.ip.to_string()),
+        user_agent,
     };
-    let event = match form.get("decision") {
-        Some("approve") => Event::Approve(decision),
-        Some("reject") => Event::Reject(decision),
+    let approve = match form.get("decision") {
+        Some("approve") => true,
+        Some("reject") => false,
         _ => {
             return html(
                 StatusCode::BAD_REQUEST,
@@ -190,16 +187,24 @@ async fn post(app: &App, client: Client, token: &str, req: Request<Incoming>) ->
             );
         }
     };
-    apply(app, token, &claims, &event, lang).await
+    let decided = app.payments.approver_decision(
+        &claims.payment_id,
+        claims.version,
+        approve,
+        approver,
+        note,
+        app.clock.now(),
+    );
+    record_decision(app, token, &claims, decided, lang).await
 }
 
-async fn apply(app: &App, token: &str, claims: &Claims, event: &Event, lang: Lang) -> Html {
-    let applied = app.store.apply_at_version(
-        &claims.payment_id,
-        event,
-        app.clock.now(),
-        Some(claims.version),
-    );
+async fn record_decision(
+    app: &App,
+    token: &str,
+    claims: &Claims,
+    applied: Result<Result<Written<Applied>, NotApplied>, DbError>,
+    lang: Lang,
+) -> Html {
     let result = match applied {
         Ok(Ok(written)) => written.durable().await.map(|a| Ok(a.to)),
         Ok(Err(not_applied)) => Ok(Err(not_applied)),
@@ -207,7 +212,7 @@ async fn apply(app: &App, token: &str, claims: &Claims, event: &Event, lang: Lan
     };
     match result {
         Ok(Ok(to)) => {
-            tracing::info!(payment_id = %claims.payment_id, approver = claims.approver, %to, "approver decided");
+            tracing::info!(payment_id = %claims.payment_id, approver = %claims.approver, %to, "approver decided");
             Html {
                 location: Some(format!("/approvals/{token}")),
                 ..html(StatusCode::SEE_OTHER, String::new())

@@ -10,15 +10,15 @@ use std::time::Duration;
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
+use super::client_ip::Client;
 use super::params::Params;
 use super::reply::{Body, json};
-use super::router::Client;
 use super::views::PaymentReply;
 use super::{ApiError, App, body};
-use crate::antispam::{IpKey, RetryAfter};
+use crate::antispam::IpKey;
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId};
 use crate::machine::StateName;
-use crate::store::{CheckOutcome, NewPayment, PaymentRecord};
+use crate::payments::{CheckOutcome, NewPayment, PaymentRecord};
 
 pub async fn payment_link_check(
     app: Arc<App>,
@@ -73,7 +73,7 @@ async fn check(
 ) -> Result<PaymentReply, ApiError> {
     let store_id = StoreId::parse(params.get("store_id").unwrap_or_default().trim());
     let settings = match &store_id {
-        Ok(id) => app.store.shared_store_settings(id)?,
+        Ok(id) => app.stores.shared(id)?,
         Err(_) => None,
     };
     // The store's own WHMCS servers carry every customer's check: they skip
@@ -82,7 +82,7 @@ async fn check(
         .as_ref()
         .is_some_and(|s| s.check_ips.contains(&client.ip));
     if !from_store_server {
-        limited(app.limits.check_ip.check(&IpKey::of(client.ip)))?;
+        app.limits.check_ip.check(&IpKey::of(client.ip))?;
     }
     let store_id = store_id.map_err(|_| ApiError::InvalidStoreId)?;
     let Some(settings) = settings else {
@@ -94,11 +94,9 @@ async fn check(
             "too small to credit at the store's currency rate".into(),
         ));
     }
-    limited(
-        app.limits
-            .check_fields(&new.store_id, new.client_id, &new.phone),
-    )?;
-    let outcome = app.store.check(&new, app.clock.now())?.durable().await?;
+    app.limits
+        .check_fields(&new.store_id, new.client_id, &new.phone)?;
+    let outcome = app.payments.check(&new, app.clock.now())?.durable().await?;
     let (record, reported) = match outcome {
         CheckOutcome::Repeat {
             record,
@@ -117,22 +115,17 @@ async fn check(
     Ok(PaymentReply::new(&(&waited.0).into(), lang, waited.1))
 }
 
-/// A refused limit as the API's 429.
-pub fn limited(result: Result<(), RetryAfter>) -> Result<(), ApiError> {
-    result.map_err(|RetryAfter(retry_after_s)| ApiError::RateLimited { retry_after_s })
-}
-
 /// Waits up to `check_wait_ms` for a `crediting` payment to settle. Returns
 /// the payment as it then is, and whether this reply reports the credit.
 async fn wait_for_credit(app: &App, id: &PaymentId) -> Result<(PaymentRecord, bool), ApiError> {
-    let mut changes = app.store.changes().subscribe(id);
+    let mut changes = app.payments.changes().subscribe(id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(app.settings.check_wait_ms);
     loop {
         // Read after subscribing, so a change in between is not missed.
-        let record = app.store.payment(id)?.ok_or(ApiError::UnknownPayment)?;
+        let record = app.payments.payment(id)?.ok_or(ApiError::UnknownPayment)?;
         if record.state_name() == StateName::Credited {
-            let reported = app.store.report_credit(id)?.durable().await?;
-            let record = app.store.payment(id)?.unwrap_or(record);
+            let reported = app.payments.report_credit(id)?.durable().await?;
+            let record = app.payments.payment(id)?.unwrap_or(record);
             return Ok((record, reported));
         }
         if record.state_name() != StateName::Crediting {

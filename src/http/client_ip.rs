@@ -7,6 +7,19 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
 
+/// Where a request came from, as the server saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    pub addr: SocketAddr,
+}
+
+/// Where a request came from, as far as limits and audit are concerned.
+#[derive(Debug, Clone, Copy)]
+pub struct Client {
+    /// The client's address (see `resolve`).
+    pub ip: IpAddr,
+}
+
 /// Entries of `X-Forwarded-For` looked at, from the right.
 const FORWARDED_ENTRIES_MAX: usize = 32;
 

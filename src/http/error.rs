@@ -5,8 +5,10 @@ use http::{HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 
 use super::reply::{Body, json};
+use crate::antispam::RetryAfter;
 use crate::domain::Lang;
-use crate::store::StoreError;
+use crate::machine::StateName;
+use crate::payments::DbError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -37,10 +39,17 @@ pub enum ApiError {
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("not allowed in state {0}")]
-    NotAllowedInState(String),
+    NotAllowedInState(StateName),
     /// Storage failed: the write could not be made durable (503).
     #[error("storage unavailable: {0}")]
-    Storage(#[from] StoreError),
+    Storage(#[from] DbError),
+}
+
+impl From<RetryAfter> for ApiError {
+    /// A refused rate limit: 429 with `Retry-After`.
+    fn from(RetryAfter(retry_after_s): RetryAfter) -> ApiError {
+        ApiError::RateLimited { retry_after_s }
+    }
 }
 
 impl ApiError {

@@ -8,7 +8,7 @@ use super::App;
 use super::reply::{Body, json};
 
 pub fn healthz(app: &App) -> Response<Body> {
-    if app.store.is_readable() {
+    if app.payments.is_readable() {
         json(StatusCode::OK, &json!({"status": true}))
     } else {
         // One of the two 503s DESIGN.md allows: an unhealthy /healthz.
@@ -21,10 +21,10 @@ pub fn healthz(app: &App) -> Response<Body> {
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.
 pub fn metrics(app: &App) -> Response<Body> {
-    let m = app.store.metrics();
+    let m = app.payments.metrics();
     let now = app.clock.now();
-    for lane in crate::store::Lane::ALL {
-        let (depth, oldest) = app.store.outbox_lane_stats(lane);
+    for lane in crate::payments::Lane::ALL {
+        let (depth, oldest) = app.payments.lane_stats(lane).unwrap_or((0, None));
         let labels = crate::metrics::LaneLabels { lane: lane.name() };
         m.outbox_depth
             .get_or_create(&labels)

@@ -10,14 +10,14 @@ use hyper::body::Incoming;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::check::limited;
+use super::client_ip::Client;
 use super::reply::{Body, json};
-use super::router::Client;
 use super::views::TransactionView;
 use super::{ApiError, App, auth, body};
 use crate::antispam::IpKey;
 use crate::domain::{Amount, Lang, Phone, StoreId, TransId};
-use crate::store::{IngestOutcome, QuarantineEntry, TransactionRecord};
+use crate::payments::{IngestOutcome, QuarantineEntry, QuarantineReason, TransactionRecord};
+use crate::sms::SmsError;
 
 pub async fn transactions(
     app: Arc<App>,
@@ -46,7 +46,7 @@ async fn ingest(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let store_id = StoreId::parse(store_id).map_err(|_| ApiError::InvalidStoreId)?;
-    let settings = app.store.shared_store_settings(&store_id)?;
+    let settings = app.stores.shared(&store_id)?;
     let authorised = settings
         .as_ref()
         .is_some_and(|s| auth::bearer_matches(req.headers(), &s.ingest_token));
@@ -54,14 +54,14 @@ async fn ingest(
         // Failed attempts are limited per IP (guessing tokens is slow), and
         // never spend the store's quota: nobody without the token can
         // crowd out the merchant's forwarder.
-        limited(app.limits.auth_failures_ip.check(&IpKey::of(client.ip)))?;
+        app.limits.auth_failures_ip.check(&IpKey::of(client.ip))?;
         return Err(if settings.is_some() {
             ApiError::Unauthorized
         } else {
             ApiError::UnknownStore
         });
     }
-    limited(app.limits.ingest_store.check(&store_id.as_str()))?;
+    app.limits.ingest_store.check(&store_id.as_str())?;
     let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
     let payload: Value = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::InvalidRequest("the body is not JSON".into()))?;
@@ -161,7 +161,7 @@ fn from_form(
 }
 
 async fn store(app: &App, tx: TransactionRecord) -> Result<Response<Body>, ApiError> {
-    let outcome = app.store.ingest(&tx, app.clock.now())?.durable().await?;
+    let outcome = app.payments.ingest(&tx, app.clock.now())?.durable().await?;
     match outcome {
         IngestOutcome::New { tx, claimed } => {
             if let Some(applied) = claimed {
@@ -176,7 +176,8 @@ async fn store(app: &App, tx: TransactionRecord) -> Result<Response<Body>, ApiEr
                 stored.trans_id, stored.phone, stored.amount, tx.phone, tx.amount
             );
             let text = serde_json::to_string(&TransactionView::new(&tx)).unwrap_or_default();
-            keep(app, &tx.store_id, "conflict", &detail, None, &text).await?;
+            let reason = QuarantineReason::Conflict;
+            keep(app, &tx.store_id, reason, &detail, None, &text).await?;
             Err(ApiError::Conflict(detail))
         }
     }
@@ -187,9 +188,14 @@ async fn refuse_sms(
     store_id: &StoreId,
     from: &str,
     text: &str,
-    error: &crate::sms::SmsError,
+    error: &SmsError,
 ) -> Result<Response<Body>, ApiError> {
-    let reason = error.reason();
+    let reason = match error {
+        SmsError::UntrustedSender => QuarantineReason::UntrustedSender,
+        SmsError::NotAPayment => QuarantineReason::NotAPayment,
+        SmsError::Unparseable(_) => QuarantineReason::Unparseable,
+        SmsError::TooLong => QuarantineReason::TooLong,
+    };
     let entry = keep(app, store_id, reason, &error.to_string(), Some(from), text).await?;
     let body = json!({
         "status": false,
@@ -204,7 +210,7 @@ async fn refuse_sms(
 async fn keep(
     app: &App,
     store_id: &StoreId,
-    reason: &str,
+    reason: QuarantineReason,
     detail: &str,
     from: Option<&str>,
     text: &str,
@@ -213,10 +219,10 @@ async fn keep(
         id: 0,
         at: app.clock.now(),
         store_id: store_id.clone(),
-        reason: reason.to_owned(),
+        reason,
         detail: detail.to_owned(),
         from: from.map(str::to_owned),
         text: text.to_owned(),
     };
-    Ok(app.store.quarantine(entry)?.durable().await?)
+    Ok(app.payments.quarantine(entry)?.durable().await?)
 }

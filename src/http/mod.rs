@@ -1,6 +1,8 @@
 //! The hyper 1 server and its routes. `server` accepts connections within
 //! the limits; `router` dispatches by method and path to one module per
 //! route family; `error` maps every error to its status in one place.
+//! Handlers parse input into domain types and call the use cases in
+//! `crate::payments` and `crate::stores`; none touches the database.
 
 mod admin;
 mod approvals;
@@ -22,8 +24,9 @@ mod views;
 
 use std::sync::Arc;
 
+pub use client_ip::{Client, Peer};
 pub use error::ApiError;
-pub use router::{Client, Peer, handle};
+pub use router::handle;
 pub use server::serve;
 
 use crate::antispam::RateLimits;
@@ -31,12 +34,16 @@ use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Secret;
-use crate::store::Store;
+use crate::payments::Payments;
+use crate::stores::Stores;
 use crate::whmcs::WhmcsClient;
 
-/// What every handler may use.
+/// What every handler may use: the use cases, and the request's context.
 pub struct App {
-    pub store: Store,
+    /// The payment use cases (check, ingest, decisions, reads).
+    pub payments: Payments,
+    /// The merchant stores' settings.
+    pub stores: Stores,
     /// Request limits (governor), shared by every connection.
     pub limits: Arc<RateLimits>,
     pub settings: Arc<Settings>,

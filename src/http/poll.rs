@@ -9,10 +9,9 @@ use std::time::Duration;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 
-use super::check::limited;
+use super::client_ip::Client;
 use super::params::Params;
 use super::reply::{Body, json};
-use super::router::Client;
 use super::views::PaymentReply;
 use super::{ApiError, App};
 use crate::antispam::IpKey;
@@ -33,8 +32,8 @@ pub async fn payment(
         .as_ref()
         .map(|p| Lang::from_param(p.get("lang")))
         .unwrap_or_default();
-    if let Err(e) = limited(app.limits.poll_ip.check(&IpKey::of(client.ip))) {
-        return e.response(lang);
+    if let Err(limited) = app.limits.poll_ip.check(&IpKey::of(client.ip)) {
+        return ApiError::from(limited).response(lang);
     }
     match poll(&app, id, params).await {
         Ok(reply) => json(StatusCode::OK, &reply),
@@ -66,9 +65,9 @@ async fn poll(
     };
     // Only a poll that may wait subscribes (before reading, so a change in
     // between is not missed).
-    let mut changes = (wait_s > 0).then(|| app.store.changes().subscribe(&id));
+    let mut changes = (wait_s > 0).then(|| app.payments.changes().subscribe(&id));
     let mut record = app
-        .store
+        .payments
         .payment_summary(&id)?
         .ok_or(ApiError::UnknownPayment)?;
     let lang = Lang::from_param(params.get("lang").or(Some(record.lang.code())));
@@ -81,7 +80,7 @@ async fn poll(
         match tokio::time::timeout_at(deadline, changes.changed()).await {
             Ok(Ok(())) => {
                 record = app
-                    .store
+                    .payments
                     .payment_summary(&id)?
                     .ok_or(ApiError::UnknownPayment)?
             }

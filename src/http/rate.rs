@@ -42,10 +42,7 @@ pub fn rate(app: &App, id: &str, method: &Method) -> Response<Body> {
 
 fn lookup(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
     let id = StoreId::parse(id).map_err(|_| ApiError::InvalidStoreId)?;
-    let settings = app
-        .store
-        .store_settings(&id)?
-        .ok_or(ApiError::UnknownStore)?;
+    let settings = app.stores.get(&id)?.ok_or(ApiError::UnknownStore)?;
     let body = json!({
         "status": true,
         "rate": settings.currency_rate.to_string(),

@@ -1,33 +1,20 @@
 //! Dispatch by method and path. Each route family lives in its own module;
 //! this file only matches paths and turns errors into responses.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
+use super::client_ip::{self, Client, Peer};
 use super::reply::Body;
-use super::{ApiError, App, admin, approvals, check, client_ip, health, ingest, poll, rate};
+use super::{ApiError, App, admin, approvals, check, health, ingest, poll, rate};
 use crate::domain::Lang;
 use crate::metrics::{RequestLabels, RouteLabels};
 
-/// Where a request came from, as the server saw it.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer {
-    pub addr: SocketAddr,
-}
-
-/// Where a request came from, as far as limits and audit are concerned.
-#[derive(Debug, Clone, Copy)]
-pub struct Client {
-    /// The client's address (see `client_ip`).
-    pub ip: IpAddr,
-}
-
 /// Answers one request. Never panics on input; every error is a response.
 pub async fn handle(app: Arc<App>, peer: Peer, req: Request<Incoming>) -> Response<Body> {
-    let metrics = app.store.metrics().clone();
+    let metrics = app.payments.metrics().clone();
     let (route, response) = dispatch(app, peer, req).await;
     let status = response.status().as_u16();
     metrics

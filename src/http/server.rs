@@ -16,8 +16,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use super::client_ip::Peer;
 use super::reply::Body;
-use super::router::{Peer, handle};
+use super::router::handle;
 use super::{ApiError, App};
 use crate::domain::Lang;
 

@@ -6,7 +6,7 @@ use super::messages;
 use crate::domain::Lang;
 use crate::machine::{HoldReason, StateName};
 use crate::merchant::StoreSettings;
-use crate::store::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, TransactionRecord};
+use crate::payments::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, TransactionRecord};
 
 /// The reply of a check and of a poll (DESIGN.md "Public").
 #[derive(Debug, Serialize)]
@@ -59,8 +59,8 @@ pub struct PaymentDetail<'a> {
     pub updated_at: String,
     pub hold_reasons: &'a [HoldReason],
     pub state_detail: Option<String>,
-    pub claim: Option<&'a crate::store::Claim>,
-    pub deadline: Option<&'a crate::store::Deadline>,
+    pub claim: Option<&'a crate::payments::Claim>,
+    pub deadline: Option<&'a crate::payments::Deadline>,
     pub credit_reported: bool,
     /// Why a `crediting` payment is not credited yet (an open breaker, an
     /// unknown outcome waiting for GetCredits, a retry after a failure).

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::state::HoldReason;
-use crate::domain::TransId;
+use crate::domain::{Email, TransId};
 
 /// Who caused an event. System events (matching, timers, WHMCS answers)
 /// carry no actor field; decisions carry one of these.
@@ -16,7 +16,7 @@ pub enum Actor {
     System,
     /// A store approver, identified by the email address the link went to.
     Approver {
-        email: String,
+        email: Email,
         ip: Option<String>,
         user_agent: Option<String>,
     },
@@ -34,6 +34,17 @@ pub enum ActorKind {
 }
 
 impl Actor {
+    /// Who may decide a held payment (approve or reject it): an operator,
+    /// or an approver the store lists. The one place this rule is written;
+    /// the machine's guards, the model and `verify` all ask it.
+    pub fn may_decide(&self, approvers: &[Email]) -> bool {
+        match self {
+            Actor::Operator { .. } => true,
+            Actor::Approver { email, .. } => approvers.contains(email),
+            Actor::System => false,
+        }
+    }
+
     pub fn kind(&self) -> ActorKind {
         match self {
             Actor::System => ActorKind::System,
@@ -177,7 +188,8 @@ impl Event {
         }
     }
 
-    /// The human note or machine reason that explains the event, if any.
+    /// The human note or machine reason that explains the event, if any
+    /// (hold reasons are data of their own, in the `matched` event).
     pub fn reason(&self) -> Option<String> {
         match self {
             Event::Approve(d) | Event::Reject(d) | Event::Retry(d) | Event::MarkCredited(d) => {
@@ -186,13 +198,6 @@ impl Event {
             Event::CreditTransientFailure { reason, .. }
             | Event::CreditPermanentFailure { reason }
             | Event::Unreconcilable { reason } => Some(reason.clone()),
-            Event::Matched(m) if !m.hold_reasons.is_empty() => Some(
-                m.hold_reasons
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
             _ => None,
         }
     }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use statig::prelude::*;
 
 use super::event::{Actor, Decision, Event};
-use super::instance::{Policy, Refusal};
 use super::intent::{DeadlineKind, Intent};
+use super::policy::{Policy, Refusal};
 use super::state::{HoldReason, StateName};
 
 /// The machine's shared storage: empty, because a payment's data lives in
@@ -73,15 +73,7 @@ impl Ctx {
 
     /// An operator, or an approver listed in the store's settings.
     fn may_decide(&self, actor: &Actor) -> bool {
-        match actor {
-            Actor::Operator { .. } => true,
-            Actor::Approver { email, .. } => self
-                .policy
-                .approvers
-                .iter()
-                .any(|listed| listed.eq_ignore_ascii_case(email)),
-            Actor::System => false,
-        }
+        actor.may_decide(&self.policy.approvers)
     }
 }
 

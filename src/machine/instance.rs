@@ -2,38 +2,16 @@
 //! hand it one event, get back either the transition taken (with its
 //! intents) or the reason it was refused.
 
-use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
+use jiff::Timestamp;
+use serde::Serialize;
 use statig::blocking::{InitializedStateMachine, IntoStateMachineExt, UninitializedStateMachine};
 
 use super::event::Event;
 use super::flow::{Ctx, PaymentFlow, State};
 use super::intent::Intent;
+use super::policy::{Policy, Refusal};
 use super::state::StateName;
 use super::table;
-
-/// The store settings the machine's guards read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Policy {
-    /// Approvers who may decide a held payment (compared case-insensitively).
-    pub approvers: Vec<String>,
-    /// How long a held payment waits for a decision before it expires.
-    pub approval_window: SignedDuration,
-    /// How many failed AddCredit tries end in `credit_failed`.
-    pub credit_tries_max: u32,
-}
-
-/// Why an event changed nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(rename_all = "snake_case")]
-pub enum Refusal {
-    #[error("the payment's state has no edge for this event")]
-    NotAllowedInState,
-    #[error("this actor may not make this decision")]
-    ActorNotAllowed,
-    #[error("the payment is final")]
-    Final,
-}
 
 /// An edge the machine took.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,16 +127,5 @@ impl Machine {
 impl Default for Machine {
     fn default() -> Self {
         Machine::new()
-    }
-}
-
-impl Policy {
-    /// A policy that lets no approver decide; used only for scratch contexts.
-    fn inert() -> Policy {
-        Policy {
-            approvers: Vec::new(),
-            approval_window: SignedDuration::ZERO,
-            credit_tries_max: 0,
-        }
     }
 }

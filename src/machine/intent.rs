@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::event::Event;
 use super::state::HoldReason;
 use crate::domain::TransId;
 
@@ -17,6 +18,17 @@ pub enum DeadlineKind {
     Search,
     /// `held`: the store's approval window.
     Approval,
+}
+
+impl DeadlineKind {
+    /// The event a closed window sends to its payment: the one place that
+    /// says which.
+    pub fn event(self) -> Event {
+        match self {
+            DeadlineKind::Search => Event::SearchWindowOver,
+            DeadlineKind::Approval => Event::ApprovalWindowOver,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

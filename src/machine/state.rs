@@ -4,8 +4,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use super::flow::State;
-
 /// A payment's state, as the API and the audit log name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,7 +85,7 @@ impl fmt::Display for StateName {
     }
 }
 
-/// Why anti-spam held a payment (DESIGN.md "Anti-spam").
+/// Why a matched claim is held for a human (docs/design.md, "Anti-spam").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldReason {
@@ -109,5 +107,16 @@ impl HoldReason {
             HoldReason::LargeAmount => "large_amount",
             HoldReason::Velocity => "velocity",
         }
+    }
+
+    pub const ALL: [HoldReason; 4] = [
+        HoldReason::NewPhone,
+        HoldReason::SharedPhone,
+        HoldReason::LargeAmount,
+        HoldReason::Velocity,
+    ];
+
+    pub fn parse(s: &str) -> Option<HoldReason> {
+        HoldReason::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }

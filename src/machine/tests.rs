@@ -7,14 +7,18 @@ use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::TransId;
+use crate::domain::{Email, TransId};
 
 const TRIES_MAX: u32 = 3;
 const LISTED: &str = "owner@example.com";
 
+fn email(text: &str) -> Email {
+    Email::parse(text).unwrap()
+}
+
 fn policy() -> Policy {
     Policy {
-        approvers: vec![LISTED.to_owned()],
+        approvers: vec![email(LISTED)],
         approval_window: SignedDuration::from_hours(48),
         credit_tries_max: TRIES_MAX,
     }
@@ -52,12 +56,12 @@ fn actors() -> Vec<Actor> {
     vec![
         Actor::System,
         Actor::Approver {
-            email: LISTED.to_uppercase(),
+            email: email(&LISTED.to_uppercase()),
             ip: Some("192.0.2.1".into()),
             user_agent: None,
         },
         Actor::Approver {
-            email: "stranger@example.com".into(),
+            email: email("stranger@example.com"),
             ip: None,
             user_agent: None,
         },
@@ -124,8 +128,7 @@ fn event_samples() -> Vec<Event> {
 
 fn facts(state: &State, event: &Event) -> EdgeFacts {
     let actor = event.actor();
-    let approver_listed =
-        matches!(&actor, Actor::Approver { email, .. } if email.eq_ignore_ascii_case(LISTED));
+    let approver_listed = matches!(&actor, Actor::Approver { email, .. } if email.as_str().eq_ignore_ascii_case(LISTED));
     let tries_left = match state {
         State::Crediting { attempts } => attempts + 1 < TRIES_MAX,
         _ => true,
@@ -204,7 +207,7 @@ fn unlisted_approvers_and_the_system_cannot_decide() {
     for actor in [
         Actor::System,
         Actor::Approver {
-            email: "stranger@example.com".into(),
+            email: email("stranger@example.com"),
             ip: None,
             user_agent: None,
         },

@@ -1,22 +1,18 @@
 //! Applies each operation to the real store and to the model, then checks
-//! that they agree and that `Store::verify` finds nothing wrong.
+//! that they agree and that `Payments::verify` finds nothing wrong.
 
 use std::path::PathBuf;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::world::{APPROVAL_WINDOW_MS, CheckKind, MPay, MTx, SEARCH_WINDOW_MS, TRIES_MAX, World};
-use super::{Op, WhmcsAnswer, Who};
-use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId, Window};
-use crate::machine::{Actor, DeadlineKind, Decision, EdgeFacts, Event, StateName, lookup};
+use super::world::{APPROVAL_WINDOW_MS, SEARCH_WINDOW_MS, TRIES_MAX, World};
+use crate::domain::{Amount, Email, PaymentId, Phone, StoreId, TransId, Window};
+use crate::machine::StateName;
 use crate::merchant::StoreSettings;
-use crate::store::{
-    CheckOutcome, Effect, IngestOutcome, Lane, NewPayment, OutboxStatus, Store, StoreOptions,
-    TransactionRecord,
-};
+use crate::payments::{DbOptions, Payments, PaymentsOptions};
 
-const LISTED: &str = "owner@example.com";
+pub(super) const LISTED: &str = "owner@example.com";
 const START_MS: i64 = 1_780_000_000_000;
 
 /// Where the real store and the model disagree, or an invariant broke.
@@ -24,21 +20,21 @@ const START_MS: i64 = 1_780_000_000_000;
 #[error("{0}")]
 pub struct Mismatch(pub String);
 
-fn fail<T>(what: impl Into<String>) -> Result<T, Mismatch> {
+pub(super) fn fail<T>(what: impl Into<String>) -> Result<T, Mismatch> {
     Err(Mismatch(what.into()))
 }
 
-fn io<E: std::fmt::Display>(e: E) -> Mismatch {
+pub(super) fn io<E: std::fmt::Display>(e: E) -> Mismatch {
     Mismatch(format!("storage: {e}"))
 }
 
 /// A real store in a scratch folder, and its model.
 pub struct Harness {
     dir: PathBuf,
-    store: Option<Store>,
-    world: World,
-    now_ms: i64,
-    store_id: StoreId,
+    payments: Option<Payments>,
+    pub(super) world: World,
+    pub(super) now_ms: i64,
+    pub(super) store_id: StoreId,
 }
 
 impl Harness {
@@ -50,417 +46,68 @@ impl Harness {
         let store_id = StoreId::parse("5").map_err(io)?;
         let mut harness = Harness {
             dir,
-            store: None,
+            payments: None,
             world: World::default(),
             now_ms: START_MS,
             store_id,
         };
-        harness.store = Some(harness.open()?);
+        harness.payments = Some(harness.open()?);
         let mut settings = StoreSettings::default();
         settings.anti_spam.enabled = true;
-        settings.anti_spam.approvers = vec![LISTED.into()];
+        settings.anti_spam.approvers = vec![Email::parse(LISTED).map_err(io)?];
         settings.anti_spam.hold_new_phone = true;
         settings.anti_spam.hold_shared_phone = false;
         settings.anti_spam.approval_window = Window::from_minutes(APPROVAL_WINDOW_MS / 60_000);
         settings.search_window = Window::from_minutes(SEARCH_WINDOW_MS / 60_000);
         harness
-            .store()?
-            .put_store_settings(&harness.store_id, &settings)
+            .payments()?
+            .stores()
+            .put(&harness.store_id, &settings)
             .map_err(io)?
             .durable_blocking()
             .map_err(io)?;
         Ok(harness)
     }
 
-    fn open(&self) -> Result<Store, Mismatch> {
+    fn open(&self) -> Result<Payments, Mismatch> {
         // Fuzzing needs speed: writes are flushed on close, not per write.
-        let options = StoreOptions {
+        let options = PaymentsOptions {
             credit_tries_max: TRIES_MAX,
-            sync_writes: false,
-            ..StoreOptions::default()
+            db: DbOptions {
+                sync_writes: false,
+                ..DbOptions::default()
+            },
         };
-        crate::store::open_with_retry(&self.dir, options).map_err(io)
+        Payments::open(&self.dir, options).map_err(io)
     }
 
-    fn store(&self) -> Result<&Store, Mismatch> {
-        self.store
+    pub(super) fn payments(&self) -> Result<&Payments, Mismatch> {
+        self.payments
             .as_ref()
-            .ok_or_else(|| Mismatch("store is closed".into()))
+            .ok_or_else(|| Mismatch("the data folder is closed".into()))
     }
 
-    fn now(&self) -> Timestamp {
+    pub(super) fn now(&self) -> Timestamp {
         Timestamp::from_millisecond(self.now_ms).unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
-    /// One operation on both sides, the internal lane, then the comparison.
-    pub fn apply(&mut self, op: Op) -> Result<(), Mismatch> {
-        match op {
-            Op::Check {
-                client,
-                phone,
-                amount,
-            } => self.check_op(client % 4, phone % 2, amount % 2)?,
-            Op::Sms { tx, phone, amount } => self.sms(tx % 8, phone % 2, amount % 2)?,
-            Op::Decide {
-                payment,
-                approve,
-                who,
-            } => {
-                let decision = Decision {
-                    actor: actor(who),
-                    note: None,
-                };
-                let event = if approve {
-                    Event::Approve(decision)
-                } else {
-                    Event::Reject(decision)
-                };
-                self.event(payment, event)?;
-            }
-            Op::Retry { payment } => self.event(payment, Event::Retry(operator()))?,
-            Op::MarkCredited { payment } => self.event(payment, Event::MarkCredited(operator()))?,
-            Op::Whmcs { payment, answer } => {
-                self.event(payment, whmcs_event(answer, self.now()))?
-            }
-            Op::Advance { minutes } => self.advance(i64::from(minutes))?,
-            Op::Reboot => self.reboot()?,
-        }
-        self.rematch()?;
-        // Distinct times keep the store's oldest-first order predictable.
-        self.now_ms += 1;
-        self.compare()
-    }
-
-    fn phone(n: u8) -> Phone {
+    pub(super) fn phone(n: u8) -> Phone {
         let text = if n == 0 { "01012345678" } else { "01112345678" };
         Phone::parse(text).unwrap_or_else(|_| unreachable!("a valid literal"))
     }
 
-    fn amount(n: u8) -> Amount {
+    pub(super) fn amount(n: u8) -> Amount {
         Amount::from_decimal(Decimal::from(100 + u32::from(n)))
             .unwrap_or_else(|_| unreachable!("100 or 101"))
-    }
-
-    fn check_op(&mut self, client: u8, phone: u8, amount: u8) -> Result<(), Mismatch> {
-        let expected = self.world.check_kind(client, phone, amount);
-        let new = NewPayment {
-            store_id: self.store_id.clone(),
-            client_id: ClientId::try_from(u32::from(client) + 1).map_err(io)?,
-            phone: Harness::phone(phone),
-            amount: Harness::amount(amount),
-            lang: Lang::En,
-        };
-        let outcome = self
-            .store()?
-            .check(&new, self.now())
-            .map_err(io)?
-            .durable_blocking()
-            .map_err(io)?;
-        match (expected, outcome) {
-            (
-                CheckKind::Repeat {
-                    payment,
-                    newly_reported,
-                },
-                CheckOutcome::Repeat {
-                    record,
-                    newly_reported: got,
-                },
-            ) => {
-                self.same_payment(payment, &record.id)?;
-                if newly_reported != got {
-                    return fail(format!("check reported {got}, model {newly_reported}"));
-                }
-                if newly_reported {
-                    self.world.payments[payment].reported = true;
-                }
-            }
-            (CheckKind::RepeatMatched { payment }, CheckOutcome::Matched(applied)) => {
-                self.same_payment(payment, &applied.record.id)?;
-                let t = self
-                    .world
-                    .oldest_unclaimed(phone, amount)
-                    .ok_or_else(|| Mismatch("no tx".into()))?;
-                self.world.claim(payment, t, self.now_ms);
-            }
-            (CheckKind::New, outcome @ (CheckOutcome::Matched(_) | CheckOutcome::Searching(_))) => {
-                let record = outcome.record().clone();
-                self.world.payments.push(MPay {
-                    id: record.id.to_string(),
-                    client,
-                    phone,
-                    amount,
-                    created_ms: self.now_ms,
-                    state: StateName::Searching,
-                    attempts: 0,
-                    version: 1,
-                    claim: None,
-                    reported: false,
-                    deadline: Some((DeadlineKind::Search, self.now_ms + SEARCH_WINDOW_MS)),
-                });
-                let i = self.world.payments.len() - 1;
-                match (self.world.oldest_unclaimed(phone, amount), outcome) {
-                    (Some(t), CheckOutcome::Matched(_)) => self.world.claim(i, t, self.now_ms),
-                    (None, CheckOutcome::Searching(_)) => {}
-                    (model, real) => {
-                        return fail(format!(
-                            "new check: model claims {model:?}, store did {real:?}"
-                        ));
-                    }
-                }
-            }
-            (expected, real) => return fail(format!("check: model {expected:?}, store {real:?}")),
-        }
-        Ok(())
-    }
-
-    fn same_payment(&self, i: usize, id: &PaymentId) -> Result<(), Mismatch> {
-        if self.world.payments[i].id != id.as_str() {
-            return fail(format!(
-                "check found {id}, model expected {}",
-                self.world.payments[i].id
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn actor(who: Who) -> Actor {
-    match who {
-        Who::Approver => Actor::Approver {
-            email: LISTED.into(),
-            ip: None,
-            user_agent: None,
-        },
-        Who::Stranger => Actor::Approver {
-            email: "stranger@example.com".into(),
-            ip: None,
-            user_agent: None,
-        },
-        Who::Operator => Actor::Operator { ip: None },
-        Who::System => Actor::System,
-    }
-}
-
-fn operator() -> Decision {
-    Decision {
-        actor: Actor::Operator { ip: None },
-        note: None,
-    }
-}
-
-fn whmcs_event(answer: WhmcsAnswer, now: Timestamp) -> Event {
-    match answer {
-        WhmcsAnswer::Success => Event::CreditSucceeded,
-        WhmcsAnswer::Permanent => Event::CreditPermanentFailure {
-            reason: "Authentication Failed".into(),
-        },
-        WhmcsAnswer::Transient => Event::CreditTransientFailure {
-            reason: "refused".into(),
-            retry_at: now,
-        },
-        WhmcsAnswer::UnknownFound => Event::ReconciledFound,
-        WhmcsAnswer::UnknownAbsent => Event::ReconciledAbsent,
-        WhmcsAnswer::UnknownRefused => Event::Unreconcilable {
-            reason: "GetCredits refused".into(),
-        },
     }
 }
 
 impl Harness {
-    fn sms(&mut self, trans: u8, phone: u8, amount: u8) -> Result<(), Mismatch> {
-        let record = TransactionRecord {
-            store_id: self.store_id.clone(),
-            trans_id: TransId::parse(&format!("t{trans}")).map_err(io)?,
-            phone: Some(Harness::phone(phone)),
-            amount: Harness::amount(amount),
-            received_at: self.now(),
-            stored_at: self.now(),
-            claimed_by: None,
-            credited_to: None,
-        };
-        let outcome = self
-            .store()?
-            .ingest(&record, self.now())
-            .map_err(io)?
-            .durable_blocking()
-            .map_err(io)?;
-        let known = self.world.txs.iter().position(|t| t.trans == trans);
-        match (known, outcome) {
-            (Some(t), IngestOutcome::Known(_))
-                if (self.world.txs[t].phone, self.world.txs[t].amount) == (phone, amount) =>
-            {
-                Ok(())
-            }
-            (Some(t), IngestOutcome::Conflict(_))
-                if (self.world.txs[t].phone, self.world.txs[t].amount) != (phone, amount) =>
-            {
-                Ok(())
-            }
-            (None, IngestOutcome::New { claimed, .. }) => {
-                self.world.txs.push(MTx {
-                    trans,
-                    phone,
-                    amount,
-                    received_ms: self.now_ms,
-                    claimed_by: None,
-                    credited_to: None,
-                });
-                let t = self.world.txs.len() - 1;
-                let waiting = self.world.oldest_waiting(phone, amount);
-                match (waiting, claimed) {
-                    (Some(i), Some(applied))
-                        if self.world.payments[i].id == applied.record.id.as_str() =>
-                    {
-                        self.world.claim(i, t, self.now_ms);
-                        Ok(())
-                    }
-                    (None, None) => Ok(()),
-                    (model, real) => fail(format!(
-                        "sms claimed {:?}, model {model:?}",
-                        real.map(|a| a.record.id)
-                    )),
-                }
-            }
-            (model, real) => fail(format!(
-                "sms t{trans}: model knew {model:?}, store {real:?}"
-            )),
+    pub(super) fn reboot(&mut self) -> Result<(), Mismatch> {
+        if let Some(payments) = self.payments.take() {
+            payments.close().map_err(io)?;
         }
-    }
-
-    /// An event for payment `index`: the table decides, the store agrees.
-    fn event(&mut self, index: u8, event: Event) -> Result<(), Mismatch> {
-        if self.world.payments.is_empty() {
-            return Ok(());
-        }
-        let i = usize::from(index) % self.world.payments.len();
-        let p = &self.world.payments[i];
-        let actor = event.actor();
-        let facts = EdgeFacts {
-            rules_hold: false,
-            tries_left: p.attempts + 1 < TRIES_MAX,
-            actor: actor.kind(),
-            approver_listed: matches!(&actor, Actor::Approver { email, .. } if email == LISTED),
-        };
-        let expected = lookup(p.state, event.kind(), &facts).map(|e| e.to);
-        let id = PaymentId::parse(&p.id).map_err(io)?;
-        let real = self.store()?.apply(&id, &event, self.now()).map_err(io)?;
-        match (expected, real) {
-            (Some(to), Ok(written)) => {
-                let applied = written.durable_blocking().map_err(io)?;
-                if applied.to != to {
-                    return fail(format!(
-                        "{event:?}: store went to {}, model to {to}",
-                        applied.to
-                    ));
-                }
-                self.world.enter(i, to, self.now_ms);
-                Ok(())
-            }
-            (None, Err(_)) => Ok(()),
-            (expected, real) => fail(format!(
-                "{event:?} on {:?}: model {expected:?}, store {real:?}",
-                p.state
-            )),
-        }
-    }
-
-    /// Business time moves on: due windows close, oldest first.
-    fn advance(&mut self, minutes: i64) -> Result<(), Mismatch> {
-        self.now_ms += minutes * 60_000;
-        let mut due: Vec<(i64, String, usize, DeadlineKind)> = (0..self.world.payments.len())
-            .filter_map(|i| {
-                let p = &self.world.payments[i];
-                let (kind, at) = p.deadline.filter(|(_, at)| *at <= self.now_ms)?;
-                Some((at, p.id.clone(), i, kind))
-            })
-            .collect();
-        due.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let closed = self
-            .store()?
-            .close_due_windows(self.now(), usize::MAX)
-            .map_err(io)?;
-        if closed.len() != due.len() {
-            return fail(format!(
-                "{} windows closed, the model expected {}",
-                closed.len(),
-                due.len()
-            ));
-        }
-        for (written, (_, id, i, _)) in closed.into_iter().zip(due) {
-            let applied = written.durable_blocking().map_err(io)?;
-            if applied.record.id.as_str() != id || applied.to != StateName::Expired {
-                return fail(format!(
-                    "window of {id}: the store closed {} into {}",
-                    applied.record.id, applied.to
-                ));
-            }
-            self.world.enter(i, StateName::Expired, self.now_ms);
-        }
-        Ok(())
-    }
-
-    /// The internal lane: released transactions claim waiting payments.
-    fn rematch(&mut self) -> Result<(), Mismatch> {
-        let store = self.store()?.clone();
-        for (key, entry) in store
-            .due_outbox(Lane::Internal, self.now(), usize::MAX)
-            .map_err(io)?
-        {
-            let Effect::Rematch { trans_id } = &entry.effect else {
-                continue;
-            };
-            let claimed = store
-                .rematch(&self.store_id, trans_id, self.now())
-                .map_err(io)?
-                .durable_blocking()
-                .map_err(io)?;
-            let done = crate::store::OutboxEntry {
-                status: OutboxStatus::Done,
-                ..entry.clone()
-            };
-            store
-                .update_outbox(&key, &entry, &done)
-                .map_err(io)?
-                .durable_blocking()
-                .map_err(io)?;
-            let t = self
-                .world
-                .txs
-                .iter()
-                .position(|t| format!("t{}", t.trans) == trans_id.as_str());
-            let t = t.ok_or_else(|| Mismatch(format!("rematch of unknown {trans_id}")))?;
-            let free =
-                self.world.txs[t].claimed_by.is_none() && self.world.txs[t].credited_to.is_none();
-            let waiting = if free {
-                self.world
-                    .oldest_waiting(self.world.txs[t].phone, self.world.txs[t].amount)
-            } else {
-                None
-            };
-            match (waiting, claimed) {
-                (Some(i), Some(applied))
-                    if self.world.payments[i].id == applied.record.id.as_str() =>
-                {
-                    self.world.claim(i, t, self.now_ms);
-                }
-                (None, None) => {}
-                (model, real) => {
-                    return fail(format!(
-                        "rematch {trans_id}: model {model:?}, store {:?}",
-                        real.map(|a| a.record.id)
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn reboot(&mut self) -> Result<(), Mismatch> {
-        if let Some(store) = self.store.take() {
-            store.close().map_err(io)?;
-        }
-        self.store = Some(self.open()?);
+        self.payments = Some(self.open()?);
         Ok(())
     }
 
@@ -477,14 +124,14 @@ impl Harness {
 
     /// The store and the model agree, and the invariants hold.
     pub fn compare(&self) -> Result<(), Mismatch> {
-        let store = self.store()?;
-        let problems = store.verify().map_err(io)?;
+        let payments = self.payments()?;
+        let problems = payments.verify().map_err(io)?;
         if !problems.is_empty() {
             return fail(format!("invariants: {problems:?}"));
         }
         for p in &self.world.payments {
             let id = PaymentId::parse(&p.id).map_err(io)?;
-            let Some(r) = store.payment(&id).map_err(io)? else {
+            let Some(r) = payments.payment(&id).map_err(io)? else {
                 return fail(format!("{} is missing", p.id));
             };
             let claim = p.claim.map(|t| format!("t{}", self.world.txs[t].trans));
@@ -507,7 +154,7 @@ impl Harness {
         }
         for t in &self.world.txs {
             let trans_id = TransId::parse(&format!("t{}", t.trans)).map_err(io)?;
-            let r = store
+            let r = payments
                 .transaction(&self.store_id, &trans_id)
                 .map_err(io)?
                 .ok_or_else(|| Mismatch(format!("t{} missing", t.trans)))?;
@@ -530,8 +177,8 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        if let Some(store) = self.store.take() {
-            let _ = store.close();
+        if let Some(payments) = self.payments.take() {
+            let _ = payments.close();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

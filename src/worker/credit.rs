@@ -18,18 +18,16 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::backoff::backoff;
-
-/// Readings of GetCredits, `reconcile_delay_ms` or more apart, that must
-/// all miss the credit before it is sent again.
-const ABSENT_READINGS: u32 = 2;
 use crate::clock::Clock;
 use crate::config::{WhmcsClientSettings, WorkerSettings};
+use crate::db::Invariant;
 use crate::domain::StoreId;
 use crate::machine::{Event, State, StateName};
 use crate::merchant::StoreSettings;
 use crate::metrics::OutcomeLabels;
-use crate::store::{
-    Breaker, Claim, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError,
+use crate::payments::{
+    Breaker, Claim, DbError, Lane, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, Payments,
+    ReconcileReading, ReconcileStep, reconcile_step,
 };
 use crate::whmcs::{
     CallOutcome, Credentials, Rejection, WhmcsClient, WhmcsRefusal, has_credit_for,
@@ -37,19 +35,19 @@ use crate::whmcs::{
 
 /// Performs `add_credit` entries.
 pub struct Crediter {
-    pub store: Store,
+    pub payments: Payments,
     pub clock: Clock,
     pub client: WhmcsClient,
     pub settings: WhmcsClientSettings,
     /// One call at a time per store (single flight).
     store_locks: Mutex<HashMap<StoreId, Arc<tokio::sync::Mutex<()>>>>,
     /// Entries being performed now, so a scan does not start them twice.
-    in_progress: Mutex<HashSet<Vec<u8>>>,
+    in_progress: Mutex<HashSet<OutboxKey>>,
 }
 
 /// What one entry needs from the store to be performed.
 struct Job {
-    key: Vec<u8>,
+    key: OutboxKey,
     entry: OutboxEntry,
     record: PaymentRecord,
     claim: Claim,
@@ -58,13 +56,13 @@ struct Job {
 
 impl Crediter {
     pub fn new(
-        store: Store,
+        payments: Payments,
         clock: Clock,
         client: WhmcsClient,
         settings: WhmcsClientSettings,
     ) -> Crediter {
         Crediter {
-            store,
+            payments,
             clock,
             client,
             settings,
@@ -79,14 +77,14 @@ impl Crediter {
     }
 
     /// Claims `key` for this process; false if it is already being performed.
-    fn start(&self, key: &[u8]) -> bool {
+    fn start(&self, key: &OutboxKey) -> bool {
         self.in_progress
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_vec())
+            .insert(key.clone())
     }
 
-    fn end(&self, key: &[u8]) {
+    fn end(&self, key: &OutboxKey) {
         self.in_progress
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -96,8 +94,8 @@ impl Crediter {
     /// Performs one entry, holding its store's lock for the WHMCS call.
     /// The entry is read again under the lock: a scan's copy may be stale,
     /// and every write below is a compare-and-swap against what was read.
-    pub async fn perform(&self, key: Vec<u8>, scanned: OutboxEntry) -> Result<(), StoreError> {
-        let Some(payment) = self.store.payment(&scanned.payment_id)? else {
+    pub async fn perform(&self, key: OutboxKey, scanned: OutboxEntry) -> Result<(), DbError> {
+        let Some(payment) = self.payments.payment(&scanned.payment_id)? else {
             return self.close_stale(&key, &scanned).await;
         };
         let lock = self.store_lock(&payment.store_id);
@@ -107,7 +105,7 @@ impl Crediter {
         let Ok(_single_flight) = lock.try_lock() else {
             return Ok(());
         };
-        let Some(entry) = self.store.outbox_entry(&key)? else {
+        let Some(entry) = self.payments.outbox_entry(&key)? else {
             return Ok(());
         };
         let due = entry.due_at <= self.clock.now();
@@ -118,7 +116,7 @@ impl Crediter {
             return Ok(());
         };
         // Re-read after waiting: another task may have tripped the breaker.
-        if let Some(breaker) = self.store.breaker(&job.record.store_id)? {
+        if let Some(breaker) = self.payments.breaker(&job.record.store_id)? {
             return self.wait_for_breaker(&job, &breaker).await;
         }
         if job.entry.status == OutboxStatus::InFlight {
@@ -133,12 +131,12 @@ impl Crediter {
     }
 
     /// Closes an entry whose payment moved on or is gone.
-    async fn close_stale(&self, key: &[u8], entry: &OutboxEntry) -> Result<(), StoreError> {
+    async fn close_stale(&self, key: &OutboxKey, entry: &OutboxEntry) -> Result<(), DbError> {
         let done = OutboxEntry {
             status: OutboxStatus::Done,
             ..entry.clone()
         };
-        self.store
+        self.payments
             .update_outbox(key, entry, &done)?
             .durable()
             .await
@@ -146,8 +144,8 @@ impl Crediter {
     }
 
     /// Loads what the entry needs; closes entries whose payment moved on.
-    async fn job(&self, key: Vec<u8>, entry: OutboxEntry) -> Result<Option<Job>, StoreError> {
-        let record = self.store.payment(&entry.payment_id)?;
+    async fn job(&self, key: OutboxKey, entry: OutboxEntry) -> Result<Option<Job>, DbError> {
+        let record = self.payments.payment(&entry.payment_id)?;
         let current =
             record.filter(|r| r.state_name() == StateName::Crediting && r.version == entry.version);
         let Some(record) = current else {
@@ -155,21 +153,19 @@ impl Crediter {
                 status: OutboxStatus::Done,
                 ..entry.clone()
             };
-            self.store
+            self.payments
                 .update_outbox(&key, &entry, &done)?
                 .durable()
                 .await?;
             return Ok(None);
         };
         let settings = self
-            .store
-            .store_settings(&record.store_id)?
+            .payments
+            .stores()
+            .get(&record.store_id)?
             .unwrap_or_default();
         let Some(claim) = record.claim.clone() else {
-            return Err(StoreError::Invariant(format!(
-                "{} is crediting without a claim",
-                record.id
-            )));
+            return Err(Invariant::CreditingWithoutClaim(record.id.clone()).into());
         };
         Ok(Some(Job {
             key,
@@ -183,7 +179,7 @@ impl Crediter {
 
 impl Crediter {
     /// One AddCredit call, marked in flight (durably) before it is made.
-    async fn attempt(&self, job: &Job) -> Result<(), StoreError> {
+    async fn attempt(&self, job: &Job) -> Result<(), DbError> {
         let Job {
             key,
             record,
@@ -203,7 +199,12 @@ impl Crediter {
                 )
                 .await;
         }
-        let Some(in_flight) = self.store.begin_attempt(key, &job.entry)?.durable().await? else {
+        let Some(in_flight) = self
+            .payments
+            .begin_attempt(key, &job.entry)?
+            .durable()
+            .await?
+        else {
             tracing::warn!(payment_id = %record.id, "outbox entry changed before the call: not sent");
             return Ok(());
         };
@@ -218,7 +219,7 @@ impl Crediter {
                 &claim.trans_id,
             )
             .await;
-        let metrics = self.store.metrics();
+        let metrics = self.payments.metrics();
         metrics
             .add_credit_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -267,8 +268,9 @@ impl Crediter {
     }
 
     /// After an unknown outcome: GetCredits decides whether the credit is
-    /// there; until it can, nothing is sent again.
-    async fn reconcile(&self, job: &Job) -> Result<(), StoreError> {
+    /// there (the rule is `payments::reconcile_step`); until it can, nothing
+    /// is sent again.
+    async fn reconcile(&self, job: &Job) -> Result<(), DbError> {
         let Job {
             record,
             claim,
@@ -279,44 +281,27 @@ impl Crediter {
         let creds = Credentials::from(&settings.whmcs);
         let outcome = self.client.get_credits(&creds, record.client_id).await;
         tracing::info!(payment_id = %record.id, trans_id = %claim.trans_id, outcome = outcome.kind(), "GetCredits to reconcile");
-        match outcome {
+        let mut breaker = None;
+        let reading = match outcome {
             CallOutcome::Success(lines) if has_credit_for(&lines, &claim.trans_id) => {
-                self.finish(job, entry, Event::ReconciledFound, None).await
+                ReconcileReading::Found
             }
-            CallOutcome::Success(_) if entry.reconcile_tries < ABSENT_READINGS - 1 => {
-                // Absent once is not enough: WHMCS may still be running the
-                // first call (PHP goes on after our timeout). Ask again later.
-                let tries = entry.reconcile_tries.saturating_add(1);
-                self.defer_reconcile(
-                    job,
-                    entry,
-                    "not in GetCredits yet: asking again".into(),
-                    tries,
-                )
-                .await
-            }
-            CallOutcome::Success(_) => self.finish(job, entry, Event::ReconciledAbsent, None).await,
+            CallOutcome::Success(_) => ReconcileReading::Absent,
             CallOutcome::Permanent(rejection) => {
-                let breaker = self.breaker_for(record, &rejection);
-                let reason = format!(
-                    "the outcome of an AddCredit call is unknown and GetCredits was refused: {rejection}"
-                );
-                self.finish(job, entry, Event::Unreconcilable { reason }, breaker)
-                    .await
+                breaker = self.breaker_for(record, &rejection);
+                ReconcileReading::Refused(rejection.to_string())
             }
             CallOutcome::Transient(why) | CallOutcome::Unknown(why) => {
-                let tries = entry.reconcile_tries.saturating_add(1);
-                if tries >= self.settings.reconcile_tries_max {
-                    let reason = format!(
-                        "the outcome of an AddCredit call is unknown and GetCredits failed {tries} times: {why}"
-                    );
-                    return self
-                        .finish(job, entry, Event::Unreconcilable { reason }, None)
-                        .await;
-                }
-                self.defer_reconcile(job, entry, format!("GetCredits failed: {why}"), tries)
-                    .await
+                ReconcileReading::Failed(why)
             }
+        };
+        let tries_max = self.settings.reconcile_tries_max;
+        match reconcile_step(reading, entry.reconcile_tries, tries_max) {
+            ReconcileStep::Record(event) => self.finish(job, entry, event, breaker).await,
+            ReconcileStep::AskAgain {
+                reconcile_tries,
+                why,
+            } => self.defer_reconcile(job, entry, why, reconcile_tries).await,
         }
     }
 
@@ -327,10 +312,10 @@ impl Crediter {
         stored: &OutboxEntry,
         event: Event,
         breaker: Option<Breaker>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let now = self.clock.now();
         let outcome = self
-            .store
+            .payments
             .finish_attempt(&job.key, stored, &event, breaker.as_ref(), now)?
             .durable()
             .await?;
@@ -361,7 +346,7 @@ impl Crediter {
         stored: &OutboxEntry,
         why: String,
         tries: u32,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let delay = if tries == 0 {
             Duration::from_millis(self.settings.reconcile_delay_ms)
         } else {
@@ -384,7 +369,7 @@ impl Crediter {
             ..stored.clone()
         };
         tracing::warn!(payment_id = %job.record.id, ?delay, why, "AddCredit outcome unknown: will reconcile");
-        self.store
+        self.payments
             .update_outbox(&job.key, stored, &next)?
             .durable()
             .await
@@ -392,7 +377,7 @@ impl Crediter {
     }
 
     /// The payment waits, visibly, while its store's breaker is open.
-    async fn wait_for_breaker(&self, job: &Job, breaker: &Breaker) -> Result<(), StoreError> {
+    async fn wait_for_breaker(&self, job: &Job, breaker: &Breaker) -> Result<(), DbError> {
         let next = OutboxEntry {
             due_at: self.clock.now()
                 + SignedDuration::from_millis(
@@ -401,7 +386,7 @@ impl Crediter {
             last_error: Some(breaker.describe()),
             ..job.entry.clone()
         };
-        self.store
+        self.payments
             .update_outbox(&job.key, &job.entry, &next)?
             .durable()
             .await
@@ -425,7 +410,7 @@ impl Crediter {
 /// Removes a key from `in_progress` when dropped (also on a panic).
 struct InProgress<'a> {
     crediter: &'a Crediter,
-    key: &'a [u8],
+    key: &'a OutboxKey,
 }
 
 impl Drop for InProgress<'_> {
@@ -446,10 +431,10 @@ pub async fn run_credits(
     let poll = Duration::from_millis(workers.poll_interval_ms);
     let slots = Arc::new(Semaphore::new(crediter.settings.concurrency_max));
     let mut tasks = JoinSet::new();
-    let mut activity = crediter.store.activity();
+    let mut activity = crediter.payments.activity();
     loop {
         match crediter
-            .store
+            .payments
             .due_outbox(Lane::Whmcs, crediter.clock.now(), workers.batch_max)
         {
             Ok(due) => {

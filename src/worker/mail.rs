@@ -15,9 +15,13 @@ use super::outbox::Performer;
 use crate::approvals::{ApprovalView, Claims, Signer, compose};
 use crate::clock::Clock;
 use crate::config::MailSettings;
+use crate::domain::Email;
 use crate::machine::StateName;
 use crate::metrics::OutcomeLabels;
-use crate::store::{Effect, Lane, OutboxEntry, OutboxStatus, PaymentRecord, Store, StoreError};
+use crate::payments::{
+    ApproverSend, DbError, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord,
+    Payments, SendOutcome,
+};
 
 /// Where emails go: an SMTP server, or `.eml` files when none is set.
 pub enum Mailer {
@@ -85,7 +89,7 @@ impl Mailer {
 
 /// Performs `notify_approvers` entries.
 pub struct MailSender {
-    pub store: Store,
+    pub payments: Payments,
     pub clock: Clock,
     pub mailer: Mailer,
     pub signer: Arc<Signer>,
@@ -100,12 +104,12 @@ impl MailSender {
     /// `None` when the stored entry is no longer `before` (nothing written).
     async fn save(
         &self,
-        key: &[u8],
+        key: &OutboxKey,
         before: &OutboxEntry,
         after: OutboxEntry,
-    ) -> Result<Option<OutboxEntry>, StoreError> {
+    ) -> Result<Option<OutboxEntry>, DbError> {
         let swapped = self
-            .store
+            .payments
             .update_outbox(key, before, &after)?
             .durable()
             .await?;
@@ -113,19 +117,19 @@ impl MailSender {
     }
 
     /// The payment to ask about, if it still waits for this decision.
-    fn still_held(&self, entry: &OutboxEntry) -> Result<Option<PaymentRecord>, StoreError> {
-        let record = self.store.payment(&entry.payment_id)?;
+    fn still_held(&self, entry: &OutboxEntry) -> Result<Option<PaymentRecord>, DbError> {
+        let record = self.payments.payment(&entry.payment_id)?;
         Ok(record.filter(|r| r.state_name() == StateName::Held && r.version == entry.version))
     }
 
-    fn link(&self, record: &PaymentRecord, approver: &str, version: u64) -> String {
+    fn link(&self, record: &PaymentRecord, approver: &Email, version: u64) -> String {
         let expires_at = record
             .deadline
             .map(|d| d.at)
             .unwrap_or(jiff::Timestamp::MAX);
         let token = self.signer.token(&Claims {
             payment_id: record.id.clone(),
-            approver: approver.to_owned(),
+            approver: approver.clone(),
             version,
             expires_at,
         });
@@ -135,10 +139,10 @@ impl MailSender {
     /// Reschedules after a transient failure, or gives up after the tries.
     async fn retry_later(
         &self,
-        key: &[u8],
+        key: &OutboxKey,
         entry: &OutboxEntry,
         error: String,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let tries = entry.tries.saturating_add(1);
         let mut next = OutboxEntry {
             tries,
@@ -166,7 +170,7 @@ impl Performer for MailSender {
         Lane::Mail
     }
 
-    async fn perform(&self, key: Vec<u8>, entry: OutboxEntry) -> Result<(), StoreError> {
+    async fn perform(&self, key: OutboxKey, entry: OutboxEntry) -> Result<(), DbError> {
         let done = |e: &OutboxEntry| OutboxEntry {
             status: OutboxStatus::Done,
             ..e.clone()
@@ -178,25 +182,21 @@ impl Performer for MailSender {
             return self.save(&key, &entry, done(&entry)).await.map(|_| ());
         };
         let settings = self
-            .store
-            .store_settings(&record.store_id)?
+            .payments
+            .stores()
+            .get(&record.store_id)?
             .unwrap_or_default();
         if settings.anti_spam.approvers.is_empty() {
             tracing::warn!(payment_id = %record.id, "held payment has no approvers: an operator must decide");
         }
-        let view = ApprovalView::new(&record, &settings, self.store.history(&record.id)?);
+        let view = ApprovalView::new(&record, &settings, self.payments.history(&record.id)?);
         let mut current = entry;
         for approver in &settings.anti_spam.approvers {
-            let failed_mark = format!("failed:{approver}");
-            if current
-                .parts_done
-                .iter()
-                .any(|p| p == approver || *p == failed_mark)
-            {
+            if current.sent_to(approver) {
                 continue;
             }
             let link = self.link(&record, approver, current.version);
-            let sent = match compose(&view, approver, &link, &self.from) {
+            let sent = match compose(&view, approver.as_str(), &link, &self.from) {
                 Ok(message) => self.mailer.send(message).await,
                 Err(e) => Err(SendError {
                     permanent: true,
@@ -208,17 +208,21 @@ impl Performer for MailSender {
                 Err(e) if e.permanent => "refused",
                 Err(_) => "failed",
             };
-            self.store
+            self.payments
                 .metrics()
                 .emails
                 .get_or_create(&OutcomeLabels { outcome })
                 .inc();
             let mut next = current.clone();
+            let send = |outcome| ApproverSend {
+                approver: approver.clone(),
+                outcome,
+            };
             match sent {
-                Ok(()) => next.parts_done.push(approver.clone()),
+                Ok(()) => next.approver_sends.push(send(SendOutcome::Sent)),
                 Err(e) if e.permanent => {
-                    tracing::error!(payment_id = %record.id, approver, error = e.message, "approval email refused");
-                    next.parts_done.push(failed_mark);
+                    tracing::error!(payment_id = %record.id, %approver, error = e.message, "approval email refused");
+                    next.approver_sends.push(send(SendOutcome::Refused));
                     next.last_error = Some(e.message);
                 }
                 Err(e) => return self.retry_later(&key, &current, e.message).await,

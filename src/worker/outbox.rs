@@ -9,24 +9,24 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::WorkerSettings;
-use crate::store::{Lane, OutboxEntry, OutboxStatus, Store, StoreError};
+use crate::payments::{DbError, Lane, OutboxEntry, OutboxKey, Payments};
 
 /// Performs one lane's effects.
 pub trait Performer: Send + Sync + 'static {
     fn lane(&self) -> Lane;
 
-    /// Performs one due entry and records its outcome in the store (done,
+    /// Performs one due entry and records its outcome (done,
     /// or rescheduled with a reason). An error stops this round only.
     fn perform(
         &self,
-        key: Vec<u8>,
+        key: OutboxKey,
         entry: OutboxEntry,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), DbError>> + Send;
 }
 
 /// Polls `performer`'s lane until `stop` turns true.
 pub async fn run_lane<P: Performer>(
-    store: Store,
+    payments: Payments,
     clock: Clock,
     settings: WorkerSettings,
     performer: P,
@@ -34,9 +34,9 @@ pub async fn run_lane<P: Performer>(
 ) {
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let lane = performer.lane();
-    let mut activity = store.activity();
+    let mut activity = payments.activity();
     loop {
-        match perform_due(&store, &clock, &settings, &performer).await {
+        match perform_due(&payments, &clock, &settings, &performer).await {
             Ok(0) => {}
             Ok(done) => tracing::debug!(?lane, done, "outbox entries performed"),
             Err(e) => tracing::error!(?lane, error = %e, "outbox worker round failed"),
@@ -54,21 +54,19 @@ pub async fn run_lane<P: Performer>(
 
 /// One round: every entry of the lane due now (at most `batch_max`).
 pub async fn perform_due<P: Performer>(
-    store: &Store,
+    payments: &Payments,
     clock: &Clock,
     settings: &WorkerSettings,
     performer: &P,
-) -> Result<usize, StoreError> {
-    let due = store.due_outbox(performer.lane(), clock.now(), settings.batch_max)?;
+) -> Result<usize, DbError> {
+    let due = payments.due_outbox(performer.lane(), clock.now(), settings.batch_max)?;
     let mut performed = 0;
     for (key, _) in due {
         // The scan's copy may be stale by now: perform what is stored.
-        let Some(entry) = store.outbox_entry(&key)? else {
+        let Some(entry) = payments.outbox_entry(&key)? else {
             continue;
         };
-        if entry.due_at > clock.now()
-            || !matches!(entry.status, OutboxStatus::Pending | OutboxStatus::InFlight)
-        {
+        if entry.due_at > clock.now() || !entry.is_queued() {
             continue;
         }
         // One entry's failure must not stall the entries behind it.

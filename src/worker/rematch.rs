@@ -2,12 +2,12 @@
 //! that waits for it.
 
 use crate::clock::Clock;
-use crate::store::{Effect, Lane, OutboxEntry, OutboxStatus, Store, StoreError};
+use crate::payments::{DbError, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, Payments};
 
 use super::outbox::Performer;
 
 pub struct Rematcher {
-    pub store: Store,
+    pub payments: Payments,
     pub clock: Clock,
 }
 
@@ -16,12 +16,12 @@ impl Performer for Rematcher {
         Lane::Internal
     }
 
-    async fn perform(&self, key: Vec<u8>, entry: OutboxEntry) -> Result<(), StoreError> {
+    async fn perform(&self, key: OutboxKey, entry: OutboxEntry) -> Result<(), DbError> {
         if let Effect::Rematch { trans_id } = &entry.effect {
-            let payment = self.store.payment(&entry.payment_id)?;
+            let payment = self.payments.payment(&entry.payment_id)?;
             if let Some(payment) = payment {
                 let claimed = self
-                    .store
+                    .payments
                     .rematch(&payment.store_id, trans_id, self.clock.now())?
                     .durable()
                     .await?;
@@ -35,7 +35,7 @@ impl Performer for Rematcher {
             tries: entry.tries.saturating_add(1),
             ..entry.clone()
         };
-        self.store
+        self.payments
             .update_outbox(&key, &entry, &done)?
             .durable()
             .await

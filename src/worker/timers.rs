@@ -7,18 +7,18 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::WorkerSettings;
-use crate::store::{Store, StoreError};
+use crate::payments::{DbError, Payments};
 
 /// Polls for due timers until `stop` turns true.
 pub async fn run_timers(
-    store: Store,
+    payments: Payments,
     clock: Clock,
     settings: WorkerSettings,
     mut stop: watch::Receiver<bool>,
 ) {
     let poll = Duration::from_millis(settings.poll_interval_ms);
     loop {
-        match fire_due_timers(&store, &clock, settings.batch_max).await {
+        match fire_due_timers(&payments, &clock, settings.batch_max).await {
             Ok(0) => {}
             Ok(fired) => tracing::debug!(fired, "timers fired"),
             Err(e) => tracing::error!(error = %e, "timer worker could not fire timers"),
@@ -36,11 +36,11 @@ pub async fn run_timers(
 /// Fires every timer due now (at most `batch_max`); returns how many
 /// transitions it made durable.
 pub async fn fire_due_timers(
-    store: &Store,
+    payments: &Payments,
     clock: &Clock,
     batch_max: usize,
-) -> Result<usize, StoreError> {
-    let closed = store.close_due_windows(clock.now(), batch_max)?;
+) -> Result<usize, DbError> {
+    let closed = payments.close_due_windows(clock.now(), batch_max)?;
     let fired = closed.len();
     for written in closed {
         written.durable().await?;

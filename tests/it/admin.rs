@@ -262,9 +262,11 @@ fn cashgate_store_put_writes_a_store_offline() {
         .unwrap();
     assert!(!refused.status.success());
     let store =
-        cashgate::store::open_with_retry(&data, cashgate::store::StoreOptions::default()).unwrap();
+        cashgate::payments::Payments::open(&data, cashgate::payments::PaymentsOptions::default())
+            .unwrap();
     let saved = store
-        .store_settings(&cashgate::domain::StoreId::parse("7").unwrap())
+        .stores()
+        .get(&cashgate::domain::StoreId::parse("7").unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(saved.name, "Offline");

@@ -481,13 +481,13 @@ async fn a_check_made_too_early_reports_status_true_once_and_never_again() {
 async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
     use cashgate::clock::{Clock, ManualClock};
     use cashgate::domain::{Amount, ClientId, Lang, Phone, StoreId, TransId};
-    use cashgate::store::{Lane, NewPayment, StoreOptions, TransactionRecord, open_with_retry};
+    use cashgate::payments::{Lane, NewPayment, Payments, PaymentsOptions, TransactionRecord};
     use cashgate::worker::Crediter;
 
     cashgate::daemon::install_crypto_provider();
     let whmcs = crate::support::whmcs::WhmcsEmulator::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open_with_retry(dir.path(), StoreOptions::default()).unwrap();
+    let store = Payments::open(dir.path(), PaymentsOptions::default()).unwrap();
     let clock = ManualClock::starting_at(jiff::Timestamp::from_second(1_780_000_000).unwrap());
     let store_id = StoreId::parse(STORE).unwrap();
     let body = json!({"whmcs": {"api_url": whmcs.url(), "identifier": crate::support::whmcs::IDENTIFIER, "secret": crate::support::whmcs::SECRET}});
@@ -495,7 +495,8 @@ async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
         cashgate::merchant::StoreSettings::from_put_body(body.to_string().as_bytes(), None)
             .unwrap();
     store
-        .put_store_settings(&store_id, &settings)
+        .stores()
+        .put(&store_id, &settings)
         .unwrap()
         .durable()
         .await
@@ -555,7 +556,7 @@ async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
     assert_eq!(payment.state_name().as_str(), "credited");
 }
 
-fn stale_payment(store: &cashgate::store::Store) -> cashgate::domain::PaymentId {
+fn stale_payment(store: &cashgate::payments::Payments) -> cashgate::domain::PaymentId {
     store
         .payments_in_state(cashgate::machine::StateName::Credited, None, 1)
         .unwrap()

@@ -1,17 +1,18 @@
 //! Property test: random operations — checks, transactions, every event
-//! with every kind of actor, and restarts (close the store, reopen the
+//! with every kind of actor, and restarts (close the data folder, reopen the
 //! folder, restore the machines) — applied to the real store and to a small
 //! model driven by the transition table. After every step the two agree
-//! and `Store::verify` finds DESIGN.md's invariants 1, 3, 4 and 5 intact.
+//! and `Payments::verify` finds the invariants 1, 3, 4 and 5 of docs/design.md
+//! intact.
 
-use cashgate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use cashgate::domain::{Amount, ClientId, Email, Lang, PaymentId, Phone, StoreId, TransId};
 use cashgate::machine::{
     Actor, ActorKind, Decision, EdgeFacts, Event, EventKind, HoldReason, Machine, Match, StateName,
     lookup,
 };
 use cashgate::merchant::StoreSettings;
-use cashgate::store::{
-    NewPayment, NotApplied, Store, StoreError, StoreOptions, TransactionRecord, open_with_retry,
+use cashgate::payments::{
+    DbError, NewPayment, NotApplied, Payments, PaymentsOptions, TransactionRecord,
 };
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
@@ -90,24 +91,24 @@ fn trans_id(tx: u8) -> TransId {
     TransId::parse(&format!("01440000000{tx}")).unwrap()
 }
 
-fn open(dir: &std::path::Path) -> Store {
-    let options = StoreOptions {
+fn open(dir: &std::path::Path) -> Payments {
+    let options = PaymentsOptions {
         credit_tries_max: TRIES_MAX,
-        ..StoreOptions::default()
+        ..PaymentsOptions::default()
     };
-    open_with_retry(dir, options).unwrap()
+    Payments::open(dir, options).unwrap()
 }
 
 fn actor(who: &Who) -> Actor {
     match who {
         Who::System => Actor::System,
         Who::Listed => Actor::Approver {
-            email: LISTED.into(),
+            email: Email::parse(LISTED).unwrap(),
             ip: None,
             user_agent: None,
         },
         Who::Unlisted => Actor::Approver {
-            email: "x@example.com".into(),
+            email: Email::parse("x@example.com").unwrap(),
             ip: None,
             user_agent: None,
         },
@@ -178,11 +179,11 @@ fn facts(p: &ModelPayment, event: &Event) -> EdgeFacts {
         rules_hold: matches!(event, Event::Matched(m) if !m.hold_reasons.is_empty()),
         tries_left: p.attempts + 1 < TRIES_MAX,
         actor: actor.kind(),
-        approver_listed: matches!(&actor, Actor::Approver { email, .. } if email == LISTED),
+        approver_listed: matches!(&actor, Actor::Approver { email, .. } if email.as_str() == LISTED),
     }
 }
 
-fn step(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
+fn step(store: &Payments, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     match op {
         Op::Create { client } => {
             let new = NewPayment {
@@ -229,7 +230,7 @@ fn step(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> 
     Ok(())
 }
 
-fn apply_event(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
+fn apply_event(store: &Payments, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     let Some((index, event)) = event_of(op) else {
         return Ok(());
     };
@@ -249,7 +250,7 @@ fn apply_event(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCase
     let result = store.apply(&p.id, &event, t0());
     if claim_blocked {
         prop_assert!(
-            matches!(result, Err(StoreError::Invariant(_))),
+            matches!(result, Err(DbError::Invariant(_))),
             "{op:?}: {result:?}"
         );
         return Ok(());
@@ -284,7 +285,7 @@ fn apply_event(store: &Store, model: &mut Model, op: &Op) -> Result<(), TestCase
     Ok(())
 }
 
-fn check(store: &Store, model: &Model) -> Result<(), TestCaseError> {
+fn check(store: &Payments, model: &Model) -> Result<(), TestCaseError> {
     let problems = store.verify().unwrap();
     prop_assert!(problems.is_empty(), "{problems:?}");
     for m in &model.payments {
@@ -302,7 +303,7 @@ fn check(store: &Store, model: &Model) -> Result<(), TestCaseError> {
 fn settings() -> StoreSettings {
     let mut s = StoreSettings::default();
     s.anti_spam.enabled = true;
-    s.anti_spam.approvers = vec![LISTED.into()];
+    s.anti_spam.approvers = vec![Email::parse(LISTED).unwrap()];
     s.anti_spam.approval_window =
         cashgate::domain::Window::try_from(SignedDuration::from_hours(1)).unwrap();
     s
@@ -315,7 +316,7 @@ proptest! {
     fn random_events_and_restarts_keep_the_invariants(ops in proptest::collection::vec(op(), 1..60)) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = open(dir.path());
-        store.put_store_settings(&store_id(), &settings()).unwrap().durable_blocking().unwrap();
+        store.stores().put(&store_id(), &settings()).unwrap().durable_blocking().unwrap();
         let mut model = Model::default();
         for op in &ops {
             if matches!(op, Op::Restart) {

@@ -87,7 +87,7 @@ fn the_binary_stops_gracefully_on_sigterm() {
 async fn a_deadline_stored_before_a_restart_fires_after_it() {
     use cashgate::domain::{Amount, ClientId, Lang, Phone, StoreId};
     use cashgate::machine::StateName;
-    use cashgate::store::{NewPayment, StoreOptions, open_with_retry};
+    use cashgate::payments::{NewPayment, Payments, PaymentsOptions};
 
     let daemon = spawn_daemon(|_| {}).await;
     let parked = daemon.stop().await;
@@ -99,7 +99,7 @@ async fn a_deadline_stored_before_a_restart_fires_after_it() {
         amount: Amount::parse("100").unwrap(),
         lang: Lang::En,
     };
-    let store = open_with_retry(dir.path(), StoreOptions::default()).unwrap();
+    let store = Payments::open(dir.path(), PaymentsOptions::default()).unwrap();
     let created = store
         .create_payment(&new, clock.now())
         .unwrap()
@@ -113,11 +113,11 @@ async fn a_deadline_stored_before_a_restart_fires_after_it() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dir = daemon.stop().await.dir;
 
-    let store = open_with_retry(dir.path(), StoreOptions::default()).unwrap();
+    let store = Payments::open(dir.path(), PaymentsOptions::default()).unwrap();
     let record = store.payment(&created.id).unwrap().unwrap();
     assert_eq!(record.state_name(), StateName::Expired);
     let history = store.history(&created.id).unwrap();
-    assert_eq!(history.last().unwrap().event, "search_window_over");
+    assert_eq!(history.last().unwrap().event.as_str(), "search_window_over");
     assert!(store.verify().unwrap().is_empty());
     store.close().unwrap();
 }

@@ -128,7 +128,7 @@ impl TestDaemon {
         let signer = cashgate::approvals::Signer::load_or_create(self.dir.path()).expect("key");
         let token = signer.token(&cashgate::approvals::Claims {
             payment_id: cashgate::domain::PaymentId::parse(id).expect("id"),
-            approver: approver.to_owned(),
+            approver: cashgate::domain::Email::parse(approver).expect("approver"),
             version,
             expires_at: deadline,
         });

@@ -5,6 +5,7 @@
 
 use jiff::Timestamp;
 
+use super::outbox::Lane;
 use crate::domain::{Amount, ClientId, PaymentId, Phone, StoreId, TransId};
 use crate::machine::StateName;
 
@@ -28,7 +29,8 @@ pub mod prefix {
     pub const VELOCITY: u8 = b'v';
     /// Open WHMCS circuit breakers, by store.
     pub const BREAKER: u8 = b'k';
-    /// How many payments are in each state (and, alone, "counts kept").
+    /// How many payments are in each state and entries in each outbox
+    /// lane (and, alone, "counts kept").
     pub const COUNT: u8 = b'n';
 }
 
@@ -177,6 +179,17 @@ pub fn state_count(state: StateName) -> Vec<u8> {
 /// Present once the state counts are kept (written with the first counts).
 pub fn counts_kept() -> Vec<u8> {
     Key::new(prefix::COUNT).build()
+}
+
+/// The number of entries waiting in an outbox lane, kept by every write
+/// that queues or finishes an entry.
+pub fn lane_count(lane: Lane) -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'l').byte(lane.code()).build()
+}
+
+/// Present once the lane counts are kept.
+pub fn lane_counts_kept() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'k').build()
 }
 
 pub fn state_prefix(state: StateName, store: Option<&StoreId>) -> Vec<u8> {

@@ -6,9 +6,10 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::Db;
+use super::error::{DbError, Tree};
 use super::keys::{Key, prefix};
-use super::tx::{T, TxResult, TxView};
-use super::{Store, StoreError};
+use super::tx::{TxResult, WriteTx};
 use crate::domain::{PaymentId, StoreId};
 
 /// Why a store's WHMCS calls are paused.
@@ -37,20 +38,22 @@ impl Breaker {
     }
 }
 
-pub(crate) fn key(store: &StoreId) -> Vec<u8> {
+fn key(store: &StoreId) -> Vec<u8> {
     Key::new(prefix::BREAKER).text(store.as_str()).build()
 }
 
-pub(crate) fn reset_in(view: &TxView, store: &StoreId) -> TxResult<()> {
-    view.del(T::Index, &key(store))
+impl WriteTx<'_> {
+    pub fn open_breaker(&self, store: &StoreId, breaker: &Breaker) -> TxResult<()> {
+        self.put(Tree::Index, &key(store), breaker)
+    }
+
+    pub fn reset_breaker(&self, store: &StoreId) -> TxResult<()> {
+        self.del(Tree::Index, &key(store))
+    }
 }
 
-pub(crate) fn open_in(view: &TxView, store: &StoreId, breaker: &Breaker) -> TxResult<()> {
-    view.put(T::Index, &key(store), breaker)
-}
-
-impl Store {
-    pub fn breaker(&self, store: &StoreId) -> Result<Option<Breaker>, StoreError> {
-        self.read(T::Index, &key(store))
+impl Db {
+    pub fn breaker(&self, store: &StoreId) -> Result<Option<Breaker>, DbError> {
+        self.read(Tree::Index, &key(store))
     }
 }

@@ -1,32 +1,29 @@
-//! A consistency check of everything stored: the invariants of DESIGN.md
-//! that storage can show (1: one live claim and at most one credit per
-//! transaction; 3: held payments reach crediting only by an allowed
-//! approve; 4: the audit trail is complete; 5: final states absorb) and
-//! the indexes agree with the records. Tests, fuzzers and crash tests run
-//! it after every step; an operator tool can run it on a copy.
+//! A consistency check of everything stored: the invariants storage can
+//! show (docs/design.md, "Invariants": 1 one live claim and at most one
+//! credit per transaction; 3 a held payment reaches crediting only by an
+//! allowed approve; 4 the audit trail is complete; 5 final states absorb)
+//! and that the indexes and counts agree with the records. Tests, fuzzers
+//! and crash tests run it after every step; an operator can run it on a
+//! copy of a data folder.
 
 use std::collections::HashMap;
 
-use super::keys;
-use super::records::{AuditEntry, PaymentRecord, TransactionRecord};
-use super::tx::{T, decode};
-use super::{Store, StoreError};
-use crate::domain::PaymentId;
-use crate::machine::{Actor, Machine, StateName};
-use crate::merchant::StoreSettings;
+use super::Payments;
+use crate::db::{AuditEntry, AuditEvent, DbError, PaymentRecord};
+use crate::domain::{Email, PaymentId};
+use crate::machine::{EventKind, Machine, StateName};
 
 /// Most payments one check looks at (it is meant for tests and copies).
 const VERIFY_PAYMENTS_MAX: usize = 1_000_000;
 
-impl Store {
+impl Payments {
     /// Every problem found; empty when all is consistent.
-    pub fn verify(&self) -> Result<Vec<String>, StoreError> {
+    pub fn verify(&self) -> Result<Vec<String>, DbError> {
         let mut problems = Vec::new();
         let mut live_claims: HashMap<String, Vec<PaymentId>> = HashMap::new();
         let mut credits: HashMap<String, Vec<PaymentId>> = HashMap::new();
-        for item in self.tree(T::Payments).iter().take(VERIFY_PAYMENTS_MAX) {
-            let (_, bytes) = item?;
-            let record: PaymentRecord = decode(T::Payments, &bytes)?;
+        for record in self.db().all_payments().take(VERIFY_PAYMENTS_MAX) {
+            let record = record?;
             self.verify_payment(&record, &mut problems)?;
             if let Some(claim) = &record.claim {
                 let key = format!("{}/{}", record.store_id, claim.trans_id);
@@ -52,45 +49,22 @@ impl Store {
                 "invariant 1: transaction {tx} credited by {holders:?}"
             ));
         }
-        self.verify_state_counts(&mut problems)?;
+        problems.extend(self.db().count_problems()?);
         Ok(problems)
     }
 
-    /// The kept payments-by-state counts match the state index.
-    fn verify_state_counts(&self, problems: &mut Vec<String>) -> Result<(), StoreError> {
-        let index = self.tree(T::Index);
-        if index.get(keys::counts_kept())?.is_none() {
-            problems.push("index: state counts are not kept".into());
-        }
-        for state in StateName::ALL {
-            let kept = super::kept_state_count(index, state)?;
-            let indexed = super::scan_state_count(index, state);
-            if kept != indexed {
-                problems.push(format!(
-                    "index: {kept} {state} payments counted, {indexed} indexed"
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn verify_payment(
-        &self,
-        r: &PaymentRecord,
-        problems: &mut Vec<String>,
-    ) -> Result<(), StoreError> {
+    fn verify_payment(&self, r: &PaymentRecord, problems: &mut Vec<String>) -> Result<(), DbError> {
         let id = &r.id;
         if let Err(e) = Machine::restore(&r.state) {
             problems.push(format!("{id}: restore failed: {e}"));
         }
         let history = self.history(id)?;
         verify_history(r, &history, problems);
-        let settings = self.store_settings(&r.store_id)?.unwrap_or_default();
-        verify_decisions(r, &history, &settings, problems);
+        let settings = self.stores().get(&r.store_id)?.unwrap_or_default();
+        verify_decisions(r, &history, &settings.anti_spam.approvers, problems);
         self.verify_outbox(r, &history, problems)?;
         self.verify_claim(r, problems)?;
-        self.verify_index(r, problems)?;
-        Ok(())
+        self.verify_index(r, problems)
     }
 
     fn verify_outbox(
@@ -98,15 +72,13 @@ impl Store {
         r: &PaymentRecord,
         history: &[AuditEntry],
         problems: &mut Vec<String>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let outbox = self.outbox_of(&r.id)?;
-        for entry in &outbox {
-            if entry.version > r.version {
-                problems.push(format!(
-                    "{}: outbox entry of version {} beyond the record's {}",
-                    r.id, entry.version, r.version
-                ));
-            }
+        for entry in outbox.iter().filter(|e| e.version > r.version) {
+            problems.push(format!(
+                "{}: outbox entry of version {} beyond the record's {}",
+                r.id, entry.version, r.version
+            ));
         }
         for audit in history {
             let wants = audit.intents.iter().filter(|k| k.queues_outbox()).count();
@@ -121,16 +93,11 @@ impl Store {
         Ok(())
     }
 
-    fn verify_claim(
-        &self,
-        r: &PaymentRecord,
-        problems: &mut Vec<String>,
-    ) -> Result<(), StoreError> {
+    fn verify_claim(&self, r: &PaymentRecord, problems: &mut Vec<String>) -> Result<(), DbError> {
         let Some(claim) = &r.claim else {
             return Ok(());
         };
-        let tx: Option<TransactionRecord> = self.transaction(&r.store_id, &claim.trans_id)?;
-        let Some(tx) = tx else {
+        let Some(tx) = self.transaction(&r.store_id, &claim.trans_id)? else {
             problems.push(format!(
                 "{}: claims missing transaction {}",
                 r.id, claim.trans_id
@@ -155,23 +122,17 @@ impl Store {
         Ok(())
     }
 
-    fn verify_index(
-        &self,
-        r: &PaymentRecord,
-        problems: &mut Vec<String>,
-    ) -> Result<(), StoreError> {
-        for state in StateName::ALL {
-            let indexed =
-                self.tree(T::Index)
-                    .contains_key(keys::by_state(state, &r.store_id, &r.id))?;
-            if indexed != (state == r.state_name()) {
-                problems.push(format!("{}: state index says {state}: {indexed}", r.id));
-            }
+    fn verify_index(&self, r: &PaymentRecord, problems: &mut Vec<String>) -> Result<(), DbError> {
+        let indexed = self.db().indexed_states(&r.store_id, &r.id)?;
+        if indexed != [r.state_name()] {
+            problems.push(format!(
+                "{}: is {} but the state index lists {indexed:?}",
+                r.id,
+                r.state_name()
+            ));
         }
         if let Some(deadline) = r.deadline
-            && !self
-                .tree(T::Index)
-                .contains_key(keys::timer(deadline.at, &r.id))?
+            && !self.db().has_timer(deadline.at, &r.id)?
         {
             problems.push(format!("{}: deadline without a timer", r.id));
         }
@@ -214,31 +175,25 @@ fn verify_history(r: &PaymentRecord, history: &[AuditEntry], problems: &mut Vec<
     }
 }
 
-/// Invariant 3: `held` → `crediting` only by an approve from a listed
-/// approver or an operator.
+/// Invariant 3: `held` → `crediting` only by an approve from someone who
+/// may decide (the machine's own rule, `Actor::may_decide`).
 fn verify_decisions(
     r: &PaymentRecord,
     history: &[AuditEntry],
-    settings: &StoreSettings,
+    approvers: &[Email],
     problems: &mut Vec<String>,
 ) {
     for a in history
         .iter()
         .filter(|a| a.from == Some(StateName::Held) && a.to == StateName::Crediting)
     {
-        let allowed = match &a.actor {
-            Actor::Operator { .. } => true,
-            Actor::Approver { email, .. } => settings
-                .anti_spam
-                .approvers
-                .iter()
-                .any(|listed| listed.eq_ignore_ascii_case(email)),
-            Actor::System => false,
-        };
-        if a.event != "approve" || !allowed {
+        let approved = a.event == AuditEvent::Machine(EventKind::Approve);
+        if !approved || !a.actor.may_decide(approvers) {
             problems.push(format!(
                 "invariant 3: {} left held by {} from {:?}",
-                r.id, a.event, a.actor
+                r.id,
+                a.event.as_str(),
+                a.actor
             ));
         }
     }

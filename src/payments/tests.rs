@@ -1,10 +1,10 @@
-//! The storage layer on a real sled folder.
+//! The payment use cases on a real sled folder.
 
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::domain::{Amount, ClientId, Email, Lang, PaymentId, Phone, StoreId, TransId};
 use crate::machine::{Actor, Decision, Event, HoldReason, IntentKind, Match, StateName};
 use crate::merchant::StoreSettings;
 
@@ -16,16 +16,21 @@ fn store_id() -> StoreId {
     StoreId::parse("5").unwrap()
 }
 
-fn open(dir: &std::path::Path) -> Store {
-    open_with_retry(dir, StoreOptions::default()).unwrap()
+fn open(dir: &std::path::Path) -> Payments {
+    Payments::open(dir, PaymentsOptions::default()).unwrap()
 }
 
-fn setup(store: &Store) {
+fn owner() -> Email {
+    Email::parse("owner@example.com").unwrap()
+}
+
+fn setup(store: &Payments) {
     let mut settings = StoreSettings::default();
     settings.anti_spam.enabled = true;
-    settings.anti_spam.approvers = vec!["owner@example.com".into()];
+    settings.anti_spam.approvers = vec![owner()];
     store
-        .put_store_settings(&store_id(), &settings)
+        .stores()
+        .put(&store_id(), &settings)
         .unwrap()
         .durable_blocking()
         .unwrap();
@@ -66,7 +71,7 @@ fn matched(trans_id: &str, hold: bool) -> Event {
     })
 }
 
-fn store_transaction(store: &Store, trans_id: &str) {
+fn store_transaction(store: &Payments, trans_id: &str) {
     store
         .put_transaction(&transaction(trans_id))
         .unwrap()
@@ -74,7 +79,7 @@ fn store_transaction(store: &Store, trans_id: &str) {
         .unwrap();
 }
 
-fn create(store: &Store, new: &NewPayment) -> PaymentRecord {
+fn create(store: &Payments, new: &NewPayment) -> PaymentRecord {
     store
         .create_payment(new, t0())
         .unwrap()
@@ -82,7 +87,7 @@ fn create(store: &Store, new: &NewPayment) -> PaymentRecord {
         .unwrap()
 }
 
-fn apply(store: &Store, id: &PaymentId, event: &Event) -> Result<Applied, NotApplied> {
+fn apply(store: &Payments, id: &PaymentId, event: &Event) -> Result<Applied, NotApplied> {
     store
         .apply(id, event, t0())
         .unwrap()
@@ -109,7 +114,12 @@ fn a_transition_writes_state_audit_outbox_claim_and_timer_together() {
     assert_eq!(record.hold_reasons(), &[HoldReason::NewPhone]);
     let history = store.history(&created.id).unwrap();
     assert_eq!(history.len(), 2);
-    assert_eq!(history[1].event, "matched");
+    assert_eq!(
+        history[1].event,
+        AuditEvent::Machine(crate::machine::EventKind::Matched)
+    );
+    assert_eq!(history[1].hold_reasons, vec![HoldReason::NewPhone]);
+    assert_eq!(history[1].reason, None);
     assert_eq!(
         history[1].intents,
         vec![
@@ -190,7 +200,13 @@ fn a_claimed_transaction_cannot_be_claimed_again() {
         .apply(&b.id, &matched("014412345678", false), t0())
         .err()
         .unwrap();
-    assert!(matches!(err, StoreError::Invariant(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            DbError::Invariant(crate::db::Invariant::AlreadyClaimed { .. })
+        ),
+        "{err:?}"
+    );
     assert_eq!(
         store.payment(&b.id).unwrap().unwrap(),
         b,
@@ -247,7 +263,7 @@ fn everything_survives_a_reopen() {
     assert_eq!(store.history(&a.id).unwrap(), history);
     let approve = Event::Approve(Decision {
         actor: Actor::Approver {
-            email: "owner@example.com".into(),
+            email: owner(),
             ip: None,
             user_agent: None,
         },
@@ -272,14 +288,8 @@ fn verify_finds_a_missing_audit_entry_and_a_double_claim() {
     let b = create(&store, &new_payment(43));
     let mut forged = store.payment(&b.id).unwrap().unwrap();
     forged.claim = store.payment(&a.id).unwrap().unwrap().claim;
-    store
-        .tree(tx::T::Payments)
-        .insert(keys::payment(&b.id), tx::encode(&forged).unwrap())
-        .unwrap();
-    store
-        .tree(tx::T::Audit)
-        .remove(keys::audit(&a.id, 2))
-        .unwrap();
+    crate::db::forge::put_payment(store.db(), &forged);
+    crate::db::forge::remove_audit(store.db(), &a.id, 2);
     let problems = store.verify().unwrap();
     assert!(
         problems.iter().any(|p| p.starts_with("invariant 1")),
@@ -319,58 +329,5 @@ fn a_poll_summary_decodes_the_same_fields_as_the_full_record() {
             .payment_summary(&PaymentId::random().unwrap())
             .unwrap(),
         None
-    );
-}
-
-fn kept_count(store: &Store, state: StateName) -> u64 {
-    kept_state_count(store.tree(tx::T::Index), state).unwrap()
-}
-
-#[test]
-fn payments_by_state_are_counted_by_every_write_and_recounted_for_old_folders() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    setup(&store);
-    store_transaction(&store, "014412345678");
-    let mut ids = Vec::new();
-    for client in [41, 42, 43] {
-        let p = create(&store, &new_payment(client));
-        ids.push(p.id);
-    }
-    apply(&store, &ids[0], &matched("014412345678", true)).unwrap();
-    assert_eq!(kept_count(&store, StateName::Searching), 2);
-    assert_eq!(kept_count(&store, StateName::Held), 1);
-    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
-
-    // A folder from before counts were kept: no counts, no marker.
-    for state in StateName::ALL {
-        store
-            .tree(tx::T::Index)
-            .remove(keys::state_count(state))
-            .unwrap();
-    }
-    store
-        .tree(tx::T::Index)
-        .remove(keys::counts_kept())
-        .unwrap();
-    assert!(!store.verify().unwrap().is_empty());
-    store.close().unwrap();
-    let store = open(dir.path());
-    assert_eq!(kept_count(&store, StateName::Searching), 2);
-    assert_eq!(kept_count(&store, StateName::Held), 1);
-    assert_eq!(kept_count(&store, StateName::Credited), 0);
-    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
-
-    // A count that drifted from the index is reported.
-    store
-        .tree(tx::T::Index)
-        .insert(keys::state_count(StateName::Searching), &7u64.to_be_bytes())
-        .unwrap();
-    let problems = store.verify().unwrap();
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("7 searching payments counted, 2 indexed")),
-        "{problems:?}"
     );
 }

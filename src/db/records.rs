@@ -1,0 +1,215 @@
+//! What sled holds about payments, as serde records (JSON: readable in a
+//! debugger, and new fields default so old records still decode). The
+//! outbox's records are in `outbox_records`.
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::machine::{Actor, DeadlineKind, EventKind, HoldReason, IntentKind, State, StateName};
+
+/// One payment: who claims what, and where its machine is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub id: PaymentId,
+    pub store_id: StoreId,
+    pub client_id: ClientId,
+    pub phone: Phone,
+    pub amount: Amount,
+    /// The language of the check that created it (replies, pages).
+    #[serde(default)]
+    pub lang: Lang,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped by every transition and only by transitions.
+    pub version: u64,
+    /// The machine's state with its data (statig's own enum).
+    pub state: State,
+    /// The transaction matching claimed for it, once matched.
+    #[serde(default)]
+    pub claim: Option<Claim>,
+    /// The open window's end, mirrored by a timer index entry.
+    #[serde(default)]
+    pub deadline: Option<Deadline>,
+    /// A check reply has reported this payment credited (`status: true`).
+    #[serde(default)]
+    pub credit_reported: bool,
+}
+
+impl PaymentRecord {
+    pub fn state_name(&self) -> StateName {
+        self.state.name()
+    }
+
+    /// Why anti-spam held it, while it is held.
+    pub fn hold_reasons(&self) -> &[HoldReason] {
+        match &self.state {
+            State::Held { reasons } => reasons,
+            _ => &[],
+        }
+    }
+
+    /// Whether an identical check (store, client, phone, amount) finds this
+    /// payment: while it is open, and once credited until a check reply
+    /// has reported it (so one transfer never pays two invoices).
+    pub fn answers_repeat_checks(&self) -> bool {
+        let state = self.state_name();
+        !state.is_final() || (state == StateName::Credited && !self.credit_reported)
+    }
+}
+
+/// The fields of a payment record that a poll's reply needs. Polls are
+/// the hottest read; decoding only these (serde skips the rest without
+/// building it) spares the timestamps, phone and client of every poll.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PaymentSummary {
+    pub id: PaymentId,
+    pub amount: Amount,
+    #[serde(default)]
+    pub lang: Lang,
+    pub state: State,
+    #[serde(default)]
+    pub claim: Option<Claim>,
+}
+
+impl PaymentSummary {
+    pub fn state_name(&self) -> StateName {
+        self.state.name()
+    }
+}
+
+impl From<&PaymentRecord> for PaymentSummary {
+    fn from(r: &PaymentRecord) -> Self {
+        PaymentSummary {
+            id: r.id.clone(),
+            amount: r.amount,
+            lang: r.lang,
+            state: r.state.clone(),
+            claim: r.claim.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub trans_id: TransId,
+    /// The credit in the store's WHMCS currency, fixed when matched.
+    pub credit_amount: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub at: Timestamp,
+}
+
+/// An incoming wallet transaction (from an SMS or the JSON form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionRecord {
+    pub store_id: StoreId,
+    pub trans_id: TransId,
+    /// `None` for InstaPay transfers, which carry no payer phone.
+    pub phone: Option<Phone>,
+    pub amount: Amount,
+    pub received_at: Timestamp,
+    pub stored_at: Timestamp,
+    /// The payment that holds the claim now, if any.
+    #[serde(default)]
+    pub claimed_by: Option<PaymentId>,
+    /// The payment it was credited to; set once, never cleared.
+    #[serde(default)]
+    pub credited_to: Option<PaymentId>,
+}
+
+impl TransactionRecord {
+    /// No payment holds it and none was credited with it.
+    pub fn is_claimable(&self) -> bool {
+        self.claimed_by.is_none() && self.credited_to.is_none()
+    }
+}
+
+/// What an audit entry records as having happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditEvent {
+    /// The payment was created by a check (its first entry).
+    Created,
+    /// An event the machine took an edge for.
+    Machine(EventKind),
+}
+
+impl AuditEvent {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AuditEvent::Created => "created",
+            AuditEvent::Machine(kind) => kind.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for AuditEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for AuditEvent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditEvent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<AuditEvent, D::Error> {
+        let text = String::deserialize(d)?;
+        if text == "created" {
+            return Ok(AuditEvent::Created);
+        }
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .map(AuditEvent::Machine)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown audit event {text:.32}")))
+    }
+}
+
+/// One line of a payment's history: written in the same sled transaction
+/// as the state it describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub payment_id: PaymentId,
+    /// The payment's version after this entry.
+    pub version: u64,
+    pub at: Timestamp,
+    pub event: AuditEvent,
+    pub actor: Actor,
+    pub from: Option<StateName>,
+    pub to: StateName,
+    /// Why anti-spam held the payment (the `matched` entry into `held`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hold_reasons: Vec<HoldReason>,
+    /// A person's note, or the machine reason of a failure (WHMCS's words).
+    pub reason: Option<String>,
+    pub intents: Vec<IntentKind>,
+}
+
+impl AuditEntry {
+    /// Entries written before hold reasons had their own field kept them
+    /// joined by commas in `reason`; read them into the field.
+    pub(super) fn upgraded(mut self) -> AuditEntry {
+        let legacy_hold = self.hold_reasons.is_empty()
+            && self.to == StateName::Held
+            && self.event == AuditEvent::Machine(EventKind::Matched);
+        if let (true, Some(text)) = (legacy_hold, self.reason.as_deref()) {
+            let parsed: Option<Vec<HoldReason>> = text
+                .split(',')
+                .map(|r| HoldReason::parse(r.trim()))
+                .collect();
+            if let Some(reasons) = parsed {
+                self.hold_reasons = reasons;
+                self.reason = None;
+            }
+        }
+        self
+    }
+}

@@ -1,0 +1,121 @@
+//! The persistence layer on a real sled folder: the counts kept beside the
+//! indexes, and records written by older versions.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::domain::{PaymentId, TransId};
+use crate::machine::{EventKind, HoldReason, StateName};
+
+fn open(dir: &std::path::Path) -> Db {
+    Db::open_with_retry(dir, &DbOptions::default(), Arc::new(Metrics::new())).unwrap()
+}
+
+fn t0() -> Timestamp {
+    Timestamp::from_second(1_780_000_000).unwrap()
+}
+
+fn entry(id: &PaymentId, version: u64, effect: Effect) -> OutboxEntry {
+    OutboxEntry::new(id.clone(), version, effect, t0(), t0())
+}
+
+#[test]
+fn lane_counts_follow_every_queue_and_swap_and_old_folders_are_recounted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let id = PaymentId::random().unwrap();
+    let rematch = Effect::Rematch {
+        trans_id: TransId::parse("t1").unwrap(),
+    };
+    let keys: Vec<OutboxKey> = db
+        .write(|tx| {
+            let a = tx.queue_outbox(&entry(&id, 2, Effect::AddCredit))?;
+            let b = tx.queue_outbox(&entry(&id, 3, Effect::AddCredit))?;
+            let c = tx.queue_outbox(&entry(&id, 3, rematch.clone()))?;
+            Ok(vec![a, b, c])
+        })
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+    assert_eq!(db.lane_count(Lane::Whmcs).unwrap(), 2);
+    assert_eq!(db.lane_count(Lane::Internal).unwrap(), 1);
+    assert_eq!(db.lane_count(Lane::Mail).unwrap(), 0);
+    assert_eq!(db.oldest_due(Lane::Whmcs).unwrap(), Some(t0()));
+
+    // In flight stays queued; done leaves the queue; a stale swap is refused.
+    let queued = entry(&id, 2, Effect::AddCredit);
+    let in_flight = OutboxEntry {
+        status: OutboxStatus::InFlight,
+        ..queued.clone()
+    };
+    let done = OutboxEntry {
+        status: OutboxStatus::Done,
+        ..in_flight.clone()
+    };
+    let swap = |before: &OutboxEntry, after: &OutboxEntry| {
+        db.write(|tx| tx.swap_outbox(&keys[0], before, after))
+            .unwrap()
+            .durable_blocking()
+            .unwrap()
+    };
+    assert!(swap(&queued, &in_flight));
+    assert_eq!(db.lane_count(Lane::Whmcs).unwrap(), 2);
+    assert!(!swap(&queued, &done), "a stale copy changes nothing");
+    assert!(swap(&in_flight, &done));
+    assert_eq!(db.lane_count(Lane::Whmcs).unwrap(), 1);
+    assert_eq!(db.count_problems().unwrap(), Vec::<String>::new());
+
+    forge::forget_counts(&db);
+    assert!(!db.count_problems().unwrap().is_empty());
+    db.close().unwrap();
+    let db = open(dir.path());
+    assert_eq!(db.lane_count(Lane::Whmcs).unwrap(), 1);
+    assert_eq!(db.lane_count(Lane::Internal).unwrap(), 1);
+    assert_eq!(db.count_problems().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn state_counts_are_recounted_for_old_folders_and_drift_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    assert_eq!(db.state_count(StateName::Searching).unwrap(), 0);
+    forge::set_state_count(&db, StateName::Searching, 7);
+    let problems = db.count_problems().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("7 searching payments counted, 0 indexed")),
+        "{problems:?}"
+    );
+    forge::forget_counts(&db);
+    db.close().unwrap();
+    let db = open(dir.path());
+    assert_eq!(db.state_count(StateName::Searching).unwrap(), 0);
+    assert_eq!(db.count_problems().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn audit_entries_of_older_versions_read_their_hold_reasons_into_the_field() {
+    let legacy = r#"{"payment_id":"pay_aaaaaaaaaaaaaaaaaaaaaaaaaa","version":2,
+        "at":"2026-01-01T00:00:00Z","event":"matched","actor":{"kind":"system"},
+        "from":"searching","to":"held","reason":"new_phone,velocity",
+        "intents":["claim_transaction","notify_approvers","set_deadline"]}"#;
+    let entry: AuditEntry = serde_json::from_str(legacy).unwrap();
+    let entry = entry.upgraded();
+    assert_eq!(entry.event, AuditEvent::Machine(EventKind::Matched));
+    assert_eq!(
+        entry.hold_reasons,
+        vec![HoldReason::NewPhone, HoldReason::Velocity]
+    );
+    assert_eq!(entry.reason, None);
+    // A note that is not a list of reasons stays a note.
+    let noted = legacy.replace("new_phone,velocity", "see ticket 7");
+    let entry = serde_json::from_str::<AuditEntry>(&noted)
+        .unwrap()
+        .upgraded();
+    assert!(entry.hold_reasons.is_empty());
+    assert_eq!(entry.reason.as_deref(), Some("see ticket 7"));
+    assert!(serde_json::from_str::<AuditEntry>(&legacy.replace("matched", "bogus")).is_err());
+}

@@ -1,0 +1,103 @@
+//! Reads the API, the pages and the workers make: a payment and its
+//! history, lists for operators, transactions, the quarantine, a store's
+//! breaker, and why a `crediting` payment waits.
+
+use super::Payments;
+use crate::db::{
+    AuditEntry, Breaker, DbError, OutboxEntry, PaymentRecord, PaymentSummary, QuarantineEntry,
+    TransactionRecord,
+};
+use crate::domain::{PaymentId, StoreId, TransId};
+use crate::machine::StateName;
+
+impl Payments {
+    pub fn payment(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, DbError> {
+        self.db().payment(id)
+    }
+
+    /// What a poll shows of a payment, without decoding the rest.
+    pub fn payment_summary(&self, id: &PaymentId) -> Result<Option<PaymentSummary>, DbError> {
+        self.db().payment_summary(id)
+    }
+
+    pub fn transaction(
+        &self,
+        store: &StoreId,
+        trans_id: &TransId,
+    ) -> Result<Option<TransactionRecord>, DbError> {
+        self.db().transaction(store, trans_id)
+    }
+
+    /// A payment's audit trail, oldest first.
+    pub fn history(&self, id: &PaymentId) -> Result<Vec<AuditEntry>, DbError> {
+        self.db().history(id)
+    }
+
+    /// The outbox entries a payment's transitions wrote, oldest first.
+    pub fn outbox_of(&self, id: &PaymentId) -> Result<Vec<OutboxEntry>, DbError> {
+        self.db().outbox_of(id)
+    }
+
+    /// Payments in a state (of one store, or of all), at most `limit`.
+    pub fn payments_in_state(
+        &self,
+        state: StateName,
+        store: Option<&StoreId>,
+        limit: usize,
+    ) -> Result<Vec<PaymentId>, DbError> {
+        self.db().payments_in_state(state, store, limit)
+    }
+
+    /// A store's transactions in trans_id order, at most `limit`.
+    pub fn transactions_of(
+        &self,
+        store: &StoreId,
+        unclaimed_only: bool,
+        limit: usize,
+    ) -> Result<Vec<TransactionRecord>, DbError> {
+        self.db().transactions_of(store, unclaimed_only, limit)
+    }
+
+    /// The quarantine, newest first, at most `limit`.
+    pub fn quarantined(
+        &self,
+        store: Option<&StoreId>,
+        limit: usize,
+    ) -> Result<Vec<QuarantineEntry>, DbError> {
+        self.db().quarantined(store, limit)
+    }
+
+    /// The store's open WHMCS breaker, if any.
+    pub fn breaker(&self, store: &StoreId) -> Result<Option<Breaker>, DbError> {
+        self.db().breaker(store)
+    }
+
+    /// Why a `crediting` payment is not credited yet: its store's open
+    /// breaker, else the last problem its pending AddCredit entry met.
+    /// `outbox` may pass the payment's entries when the caller has them.
+    pub fn waiting_reason(
+        &self,
+        record: &PaymentRecord,
+        outbox: Option<&[OutboxEntry]>,
+    ) -> Result<Option<String>, DbError> {
+        if record.state_name() != StateName::Crediting {
+            return Ok(None);
+        }
+        if let Some(breaker) = self.breaker(&record.store_id)? {
+            return Ok(Some(breaker.describe()));
+        }
+        let read;
+        let outbox = match outbox {
+            Some(o) => o,
+            None => {
+                read = self.outbox_of(&record.id)?;
+                &read
+            }
+        };
+        Ok(outbox
+            .iter()
+            .rev()
+            .find(|e| e.is_queued())
+            .and_then(|e| e.last_error.clone()))
+    }
+}

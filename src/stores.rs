@@ -1,0 +1,75 @@
+//! Merchant stores: their settings, read through an in-memory cache (every
+//! check reads them) and saved in one write with the reset of the store's
+//! WHMCS breaker (new settings may fix what tripped it: calls resume).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
+
+use crate::db::{Db, DbError, Durable};
+use crate::domain::StoreId;
+use crate::merchant::StoreSettings;
+
+type Cache = HashMap<StoreId, Arc<StoreSettings>>;
+
+/// The stores of one data folder. Cheap to clone.
+#[derive(Clone)]
+pub struct Stores {
+    db: Db,
+    /// Known stores' settings. Unknown ids are not cached, so nobody can
+    /// fill it with them; it holds at most one entry per saved store.
+    cache: Arc<RwLock<Cache>>,
+}
+
+impl Stores {
+    pub fn new(db: Db) -> Stores {
+        Stores {
+            db,
+            cache: Arc::default(),
+        }
+    }
+
+    /// A store's settings, if the store exists.
+    pub fn get(&self, id: &StoreId) -> Result<Option<StoreSettings>, DbError> {
+        Ok(self.shared(id)?.map(|s| (*s).clone()))
+    }
+
+    /// A store's settings without copying them.
+    pub fn shared(&self, id: &StoreId) -> Result<Option<Arc<StoreSettings>>, DbError> {
+        let hit = self
+            .cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned();
+        if hit.is_some() {
+            return Ok(hit);
+        }
+        // Filled under the write lock, which `put` holds across its write:
+        // a fill can never put back older settings.
+        let mut cache = self.cache_for_write();
+        if let Some(hit) = cache.get(id) {
+            return Ok(Some(hit.clone()));
+        }
+        let Some(settings) = self.db.store_settings(id)? else {
+            return Ok(None);
+        };
+        let settings = Arc::new(settings);
+        cache.insert(id.clone(), settings.clone());
+        Ok(Some(settings))
+    }
+
+    /// Creates or replaces a store's settings and closes its breaker.
+    pub fn put(&self, id: &StoreId, settings: &StoreSettings) -> Result<Durable<()>, DbError> {
+        let mut cache = self.cache_for_write();
+        let pending = self.db.write(|tx| {
+            tx.put_store_settings(id, settings)?;
+            tx.reset_breaker(id)
+        })?;
+        cache.insert(id.clone(), Arc::new(settings.clone()));
+        Ok(pending)
+    }
+
+    fn cache_for_write(&self) -> RwLockWriteGuard<'_, Cache> {
+        self.cache.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
