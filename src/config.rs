@@ -1,5 +1,5 @@
 //! Typed settings: built-in defaults, then a TOML file (`--config`), then
-//! `CASHGATE_*` variables, last wins (DESIGN.md "Running it"). Every limit
+//! `CASHGATE_*` variables, last wins (README, "Configuration"). Every limit
 //! is a setting with its unit in its name.
 
 use std::net::{IpAddr, SocketAddr};

@@ -1,4 +1,4 @@
-//! Every request limit of DESIGN.md "Anti-spam", from the `limits.*`
+//! Every request limit of docs/design.md "Anti-spam", from the `limits.*`
 //! settings: checks per client IP, per (store, client id), per (store,
 //! phone) and per store; ingestion per store; polls per IP. A limited
 //! request gets 429 with `Retry-After` before it changes anything.

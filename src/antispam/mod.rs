@@ -1,4 +1,4 @@
-//! Anti-spam (DESIGN.md "Anti-spam"): the hold rules that decide whether a
+//! Anti-spam (docs/design.md, "Anti-spam"): the hold rules that decide whether a
 //! matched claim needs a human, and the request limits that answer abuse
 //! with 429. The rules are pure; the store gathers their facts inside the
 //! same transaction that claims the transaction.

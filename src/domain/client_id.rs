@@ -37,7 +37,8 @@ impl ClientId {
         ClientId::try_from(n).map_err(|_| ClientIdError::NotANumber)
     }
 
-    /// Picks the client id from the module's fields, in DESIGN.md's order.
+    /// Picks the client id from the module's fields: `client_id`, else a
+    /// numeric `user_name`, else the number in a trailing `(123)`.
     /// A `client_id` that is present but invalid is an error, not a reason
     /// to fall back to `user_name`.
     pub fn from_fields(

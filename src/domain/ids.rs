@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Characters of a payment id after `pay_`: lower-case RFC 4648 base32.
 const PAYMENT_ID_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-/// 26 base32 characters carry 130 random bits (DESIGN.md asks for ≥ 96).
+/// 26 base32 characters carry 130 bits; ids must be unguessable (≥ 96
+/// random bits, docs/design.md).
 const PAYMENT_ID_CHARS: usize = 26;
 const PAYMENT_ID_PREFIX: &str = "pay_";
 /// Leading characters of a new id that encode its creation second.
@@ -105,7 +106,7 @@ impl PaymentId {
     ///
     /// The first 6 characters are the creation second (30 bits, wrapping
     /// every 34 years), the other 20 are random (100 bits, more than the
-    /// 96 DESIGN.md asks for). Ids made in the same second share a prefix,
+    /// 96 the design asks for). Ids made in the same second share a prefix,
     /// so a payment's record, audit entries and index entries land next to
     /// the other recent ones in sled's trees instead of at random places:
     /// inserts touch few pages, even with millions stored.

@@ -11,7 +11,7 @@ pub fn healthz(app: &App) -> Response<Body> {
     if app.payments.is_readable() {
         json(StatusCode::OK, &json!({"status": true}))
     } else {
-        // One of the two 503s DESIGN.md allows: an unhealthy /healthz.
+        // One of the two 503s the API allows: an unhealthy /healthz.
         json(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({"status": false, "error": "unavailable", "message": "store is not readable"}),

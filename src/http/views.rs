@@ -8,7 +8,7 @@ use crate::machine::{HoldReason, StateName};
 use crate::merchant::StoreSettings;
 use crate::payments::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, TransactionRecord};
 
-/// The reply of a check and of a poll (DESIGN.md "Public").
+/// The reply of a check and of a poll (docs/design.md, "The check").
 #[derive(Debug, Serialize)]
 pub struct PaymentReply {
     pub status: bool,

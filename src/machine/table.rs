@@ -75,7 +75,7 @@ const fn edge(
     }
 }
 
-/// Every edge of the machine, in DESIGN.md's order.
+/// Every edge of the machine, in the order docs/design.md lists them.
 pub const EDGES: &[Edge] = &[
     edge(
         S::Searching,

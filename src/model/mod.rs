@@ -1,7 +1,7 @@
 //! Model-based testing: random operations applied both to the real store
 //! (matching, the machine, timers, the internal outbox lane, reopening the
 //! data folder) and to a small in-memory model of what they should do; the
-//! two must agree after every step, and `Payments::verify` must find DESIGN.md's
+//! two must agree after every step, and `Payments::verify` must find docs/design.md's
 //! invariants intact. The `payment_model` fuzz target and a proptest in
 //! `cargo test` drive the same [`Harness`] with the same [`Op`]s.
 

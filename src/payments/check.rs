@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 
-use super::claims::claim_searching;
+use super::matching::claim_searching;
 use super::transition::Applied;
 use super::{Payments, Written, antispam};
 use crate::db::{

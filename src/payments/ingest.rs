@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use super::check::{CANDIDATES_MAX, CLAIM_ROUNDS_MAX};
-use super::claims::claim_searching;
+use super::matching::claim_searching;
 use super::transition::Applied;
 use super::{Payments, Written};
 use crate::db::{

@@ -19,6 +19,7 @@ mod claims;
 mod crediting;
 mod decisions;
 mod ingest;
+mod matching;
 mod outbox;
 mod queries;
 mod rematch;

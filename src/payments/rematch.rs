@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 
 use super::check::CANDIDATES_MAX;
-use super::claims::claim_searching;
 use super::ingest::first_waiting;
+use super::matching::claim_searching;
 use super::transition::Applied;
 use super::{Payments, Written};
 use crate::db::DbError;

@@ -12,8 +12,8 @@ use super::fields::{
     after_any, find_any, read_amount, read_balance, read_phone, read_trans_id, skip_sep,
     unparseable,
 };
-use super::parse::{Field, Layout, ParsedSms, SmsError};
 use super::time::{cairo_timestamp, take_arabic_stamp};
+use super::{Field, Layout, ParsedSms, SmsError};
 use crate::domain::Phone;
 
 /// "Amount received": the one marker that makes a text a receipt.

@@ -6,6 +6,7 @@
 mod admin;
 mod antispam;
 mod approvals;
+mod architecture;
 mod check;
 mod crediting;
 mod diagram;

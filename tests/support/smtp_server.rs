@@ -1,14 +1,19 @@
-//! A real SMTP server for tests (mailin-embedded), spoken to over TCP on
-//! loopback and running inside the test binary: every message it receives
-//! is kept in memory for the test to read. mailin has no shutdown, so the
-//! server runs on its own thread for the life of the test binary.
+//! A real SMTP server for tests, spoken to over TCP on loopback and
+//! running inside the test binary: the `mailin` crate speaks the protocol
+//! (a session per connection, on its own thread), and every message it
+//! receives is kept in memory for the test to read. It runs for the life
+//! of the test binary.
 
-use std::net::{SocketAddr, TcpListener};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mailin_embedded::response::OK;
-use mailin_embedded::{Handler, Response, Server};
+use mailin::response::OK;
+use mailin::{Action, Handler, Response, SessionBuilder};
+
+/// How long a test connection may sit idle before the server drops it.
+const CONNECTION_IDLE_MAX: Duration = Duration::from_secs(300);
 
 /// One message as it arrived: envelope and raw RFC 5322 text.
 #[derive(Debug, Clone)]
@@ -70,14 +75,11 @@ impl SmtpServer {
             inbox: inbox.clone(),
             current: None,
         };
-        let mut server = Server::new(handler);
-        // lettre's connection pool stalls with mailin's default 4 threads.
-        server
-            .with_name("smtp.test")
-            .with_num_threads(16)
-            .with_tcp_listener(listener);
         std::thread::spawn(move || {
-            let _ = server.serve();
+            for stream in listener.incoming().flatten() {
+                let handler = handler.clone();
+                std::thread::spawn(move || serve_connection(stream, handler));
+            }
         });
         SmtpServer { addr, inbox }
     }
@@ -100,5 +102,33 @@ impl SmtpServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// One SMTP conversation: greeting, then a reply to each line until QUIT
+/// or the client goes away.
+fn serve_connection(stream: TcpStream, handler: Collector) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(CONNECTION_IDLE_MAX))?;
+    let remote = stream.peer_addr()?.ip();
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let mut session = SessionBuilder::new("smtp.test").build(remote, handler);
+    session.greeting().write_to(&mut writer)?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let response = session.process(&line);
+        match response.action {
+            Action::Reply | Action::UpgradeTls => response.write_to(&mut writer)?,
+            Action::Close => {
+                response.write_to(&mut writer)?;
+                return writer.flush();
+            }
+            Action::NoReply => {}
+        }
+        writer.flush()?;
     }
 }
