@@ -102,16 +102,12 @@ fn serve(config: Option<PathBuf>) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
+        let shutdown = cashgate::cli::shutdown_signal();
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        cashgate::daemon::run(
-            settings,
-            listener,
-            Clock::System,
-            cashgate::cli::shutdown_signal(),
-        )
-        .await
-        .map_err(|e| e.to_string())
+        cashgate::daemon::run(settings, listener, Clock::System, shutdown)
+            .await
+            .map_err(|e| e.to_string())
     })
 }
