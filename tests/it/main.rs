@@ -3,6 +3,7 @@
 mod admin;
 mod antispam;
 mod approvals;
+mod browser_approvals;
 mod browser_support;
 mod check;
 mod crediting;
