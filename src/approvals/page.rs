@@ -13,7 +13,7 @@ pub type Page = String;
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}\
 table{border-collapse:collapse;width:100%}th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:start}\
 th{width:40%;color:#555;font-weight:600}.reasons{background:#fef7e0;padding:.5rem 1rem;border-radius:6px}\
-textarea{width:100%;min-height:4rem}button{font-size:1rem;padding:.6rem 1.2rem;margin:.5rem .5rem 0 0;border-radius:6px;border:1px solid #888}\
+textarea{width:100%;min-height:4rem;box-sizing:border-box}button{font-size:1rem;padding:.6rem 1.2rem;margin-block-start:.5rem;margin-inline-end:.5rem;border-radius:6px;border:1px solid #888}\
 .approve{background:#1e8e3e;color:#fff;border-color:#1e8e3e}.reject{background:#fff;color:#b3261e;border-color:#b3261e}\
 .muted{color:#666;font-size:.9rem}";
 
@@ -41,17 +41,17 @@ fn details(view: &ApprovalView) -> Markup {
         table {
             tr { th { (label("store", l)) } td { (view.store_label()) } }
             tr { th { (label("client", l)) } td { (view.client_id) } }
-            tr { th { (label("phone", l)) } td dir="ltr" { (view.phone) } }
+            tr { th { (label("phone", l)) } td { span dir="ltr" { (view.phone) } } }
             tr { th { (label("amount", l)) } td { (view.amount) } }
             @if let Some(credit) = &view.credit_amount {
                 tr { th { (label("credit", l)) } td { (credit) " " (view.currency_label) } }
             }
             @if let Some(trans_id) = &view.trans_id {
-                tr { th { (label("trans_id", l)) } td dir="ltr" { (trans_id) } }
+                tr { th { (label("trans_id", l)) } td { span dir="ltr" { (trans_id) } } }
             }
             tr { th { (label("state", l)) } td { (view.state.as_str()) } }
             @if let Some(deadline) = view.deadline {
-                tr { th { (label("deadline", l)) } td dir="ltr" { (deadline.to_string()) } }
+                tr { th { (label("deadline", l)) } td { span dir="ltr" { (deadline.to_string()) } } }
             }
         }
         @if !view.reasons.is_empty() {

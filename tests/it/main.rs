@@ -7,6 +7,8 @@ mod admin;
 mod antispam;
 mod approvals;
 mod architecture;
+mod browser_approvals;
+mod browser_support;
 mod check;
 mod crediting;
 mod diagram;

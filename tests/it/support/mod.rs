@@ -3,6 +3,7 @@
 pub mod api;
 pub mod approvals;
 pub mod binary;
+pub mod browser;
 pub mod daemon;
 pub mod whmcs;
 
