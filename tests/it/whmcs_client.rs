@@ -368,7 +368,7 @@ async fn the_preflight_names_what_to_fix_and_credits_nothing() {
     let c = Credentials::from(&s);
     let healthy = whmcs.preflight(&c).await;
     assert!(healthy.ok, "{healthy:?}");
-    assert_eq!(healthy.checks.len(), 5);
+    assert_eq!(healthy.checks.len(), 7);
     assert_eq!(emulator.authorised_calls("addcredit"), 1);
     assert_eq!(emulator.authorised_calls("getcredits"), 1);
 
@@ -404,7 +404,7 @@ async fn the_preflight_names_what_to_fix_and_credits_nothing() {
     emulator.stop().await;
     let down = whmcs.preflight(&c).await;
     assert!(!down.check("url").expect("check").ok, "{down:?}");
-    assert_eq!(failing(&down).len(), 5);
+    assert_eq!(failing(&down).len(), 7);
 
     assert_eq!(emulator.total_credits(), 0, "the preflight never credits");
     let json: Value = serde_json::to_value(&healthy).expect("json");
