@@ -16,3 +16,5 @@ mod poll;
 mod serve;
 mod support;
 mod whmcs_client;
+mod whmcs_invoices;
+mod whmcs_invoices_preflight;
