@@ -18,3 +18,6 @@ mod support;
 mod whmcs_client;
 mod whmcs_invoices;
 mod whmcs_invoices_preflight;
+mod whmcs_module;
+mod whmcs_module_contract;
+mod whmcs_module_php;
