@@ -16,6 +16,7 @@ mod poll;
 mod serve;
 mod support;
 mod whmcs_client;
+mod whmcs_emulator_answers;
 mod whmcs_invoices;
 mod whmcs_invoices_preflight;
 mod whmcs_module;
