@@ -68,7 +68,7 @@ fn line(item: &Value) -> Result<CreditLine, String> {
 }
 
 /// A string as it is; a number or anything else as JSON text.
-fn text(value: &Value) -> String {
+pub(super) fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -1,10 +1,13 @@
-//! The two actions cashgate performs: `AddCredit` (credit a client for one
-//! wallet transaction) and `GetCredits` (read a client's credit log to
-//! reconcile an attempt whose outcome is unknown).
+//! The actions cashgate performs: `AddCredit` (credit a client for one
+//! wallet transaction), `GetCredits` (read a client's credit log to
+//! reconcile an attempt whose outcome is unknown), `GetInvoice` (read an
+//! invoice's status and balance) and `ApplyCredit` (pay an invoice from
+//! the client's credit).
 
 use rust_decimal::Decimal;
 
 use super::answer::{credit_lines, new_balance};
+use super::invoice::{AppliedCredit, Invoice, InvoiceId, read_applied_credit, read_invoice};
 use super::outcome::{CallOutcome, Rejection, WhmcsRefusal};
 use super::transport::WhmcsClient;
 use super::{Credentials, CreditLine, description};
@@ -53,6 +56,58 @@ impl WhmcsClient {
             .and_then(|answer| match credit_lines(&answer, Some(client)) {
                 Ok(lines) => CallOutcome::Success(lines),
                 Err(why) => CallOutcome::Unknown(format!("unreadable GetCredits answer: {why}")),
+            })
+    }
+
+    /// What WHMCS says about `invoice`. A success that cannot be read
+    /// whole (a money field in a shape WHMCS does not send, another
+    /// invoice's answer) is `Unknown`: nothing may be decided from it.
+    pub async fn get_invoice(
+        &self,
+        c: &Credentials<'_>,
+        invoice: InvoiceId,
+    ) -> CallOutcome<Invoice> {
+        let invoiceid = invoice.to_string();
+        self.call(c, "GetInvoice", &[("invoiceid", invoiceid.as_str())])
+            .await
+            .and_then(|answer| match read_invoice(&answer, invoice) {
+                Ok(read) => CallOutcome::Success(read),
+                Err(why) => CallOutcome::Unknown(format!("unreadable GetInvoice answer: {why}")),
+            })
+    }
+
+    /// Applies `amount` of the invoice owner's credit to `invoice`. Like
+    /// AddCredit it has no duplicate check: every success applies again,
+    /// so after an outcome that is not a clear answer read the invoice
+    /// (`get_invoice`) before calling again.
+    ///
+    /// `noemail` is never sent: the customer gets WHMCS's usual "invoice
+    /// paid" email, as after any payment. (WHMCS is PHP, where the text
+    /// `false` is a non-empty string and reads as true.)
+    pub async fn apply_credit(
+        &self,
+        c: &Credentials<'_>,
+        invoice: InvoiceId,
+        amount: Decimal,
+    ) -> CallOutcome<AppliedCredit> {
+        let Some(amount) = amount_text(amount) else {
+            return CallOutcome::Permanent(Rejection::local(
+                WhmcsRefusal::AmountFormat,
+                "the amount must be positive with at most two decimal places",
+            ));
+        };
+        let invoiceid = invoice.to_string();
+        let params = [
+            ("invoiceid", invoiceid.as_str()),
+            ("amount", amount.as_str()),
+        ];
+        self.call(c, "ApplyCredit", &params)
+            .await
+            .and_then(|answer| match read_applied_credit(&answer, invoice) {
+                Ok(applied) => CallOutcome::Success(applied),
+                Err(why) => {
+                    CallOutcome::Unknown(format!("ApplyCredit answered for another invoice: {why}"))
+                }
             })
     }
 }

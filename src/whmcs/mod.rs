@@ -1,5 +1,5 @@
-//! The WHMCS API client: `AddCredit`, `GetCredits` and a preflight check of
-//! a store's WHMCS settings.
+//! The WHMCS API client: `AddCredit`, `GetCredits`, `GetInvoice`,
+//! `ApplyCredit` and a preflight check of a store's WHMCS settings.
 //!
 //! Every call is `POST {api_url}/includes/api.php`, form-encoded, with
 //! `responsetype=json`, the API `identifier` and `secret`, and the action.
@@ -19,14 +19,21 @@
 mod answer;
 mod classify;
 mod client;
+mod invoice;
+mod money;
 mod outcome;
 mod preflight;
 mod transport;
 
 pub use answer::{credit_lines, new_balance};
 pub use classify::{MESSAGE_CHARS_MAX, classify};
+pub use invoice::{
+    AppliedCredit, Invoice, InvoiceAnswerError, InvoiceId, InvoiceIdError, InvoiceStatus,
+    read_applied_credit, read_invoice,
+};
+pub use money::{MONEY_CHARS_MAX, MONEY_WHOLE_DIGITS_MAX, MoneyError, money, money_text};
 pub use outcome::{CallOutcome, Rejection, WhmcsRefusal};
-pub use preflight::{Check, Preflight, assess};
+pub use preflight::{Check, Preflight, PreflightAnswers, assess};
 pub use transport::{WhmcsClient, WhmcsError};
 
 use serde::{Deserialize, Serialize};
@@ -90,3 +97,7 @@ pub fn has_credit_for(lines: &[CreditLine], trans_id: &TransId) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_invoices;
+#[cfg(test)]
+mod tests_preflight;

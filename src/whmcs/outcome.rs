@@ -122,13 +122,27 @@ pub enum WhmcsRefusal {
     ClientNotFound,
     /// `Amount must be in decimal format: ### or ###.##`.
     AmountFormat,
+    /// `Invoice ID Not Found` (GetInvoice, ApplyCredit).
+    InvoiceNotFound,
+    /// `Invoice Not in Unpaid Status` (ApplyCredit): the invoice is paid,
+    /// cancelled or otherwise closed — for the payer, nothing to do.
+    InvoiceNotUnpaid,
+    /// `Amount exceeds customer credit balance` (ApplyCredit): the client's
+    /// credit is less than the amount; nothing was applied.
+    CreditBalanceTooLow,
+    /// `Amount Exceeds Invoice Balance` (ApplyCredit): more than the
+    /// invoice still owes; nothing was applied.
+    ExceedsInvoiceBalance,
+    /// `Credit Amount to apply must be greater than zero` (ApplyCredit).
+    AmountNotPositive,
     /// Anything else: other action errors, a 4xx without a known message.
     Other,
 }
 
 impl WhmcsRefusal {
     /// True for the refusals that make WHMCS ban our IP when repeated: stop
-    /// calling this WHMCS until a human fixes the settings.
+    /// calling this WHMCS until a human fixes the settings. Refusals about
+    /// one client, invoice or amount concern that payment only.
     pub fn trips_breaker(&self) -> bool {
         matches!(
             self,
@@ -160,6 +174,11 @@ impl WhmcsRefusal {
             "invalid or missing credentials" | "authentication failed" => WhmcsRefusal::Credentials,
             "administrator account disabled" => WhmcsRefusal::AccountDisabled,
             "client id not found" => WhmcsRefusal::ClientNotFound,
+            "invoice id not found" => WhmcsRefusal::InvoiceNotFound,
+            "invoice not in unpaid status" => WhmcsRefusal::InvoiceNotUnpaid,
+            "amount exceeds customer credit balance" => WhmcsRefusal::CreditBalanceTooLow,
+            "amount exceeds invoice balance" => WhmcsRefusal::ExceedsInvoiceBalance,
+            "credit amount to apply must be greater than zero" => WhmcsRefusal::AmountNotPositive,
             _ if lower.starts_with("amount must be in decimal format") => {
                 WhmcsRefusal::AmountFormat
             }

@@ -1,10 +1,13 @@
-//! The preflight: checks a store's WHMCS settings without crediting
-//! anyone. `AddCredit` with `clientid=0, amount=0` passes WHMCS's IP,
+//! The preflight: checks a store's WHMCS settings without changing
+//! anything. `AddCredit` with `clientid=0, amount=0` passes WHMCS's IP,
 //! credential and permission checks and then stops at `No Amount Provided`;
-//! `GetCredits` with `clientid=0` stops at `Client ID Not Found`. Each
-//! refusal before that names the item to fix. `GetCredits` is only called
-//! once the credentials are accepted, so a failing preflight does not add
-//! failed logins (which make WHMCS ban the IP).
+//! `GetCredits` with `clientid=0` stops at `Client ID Not Found`;
+//! `GetInvoice` and `ApplyCredit` with `invoiceid=0` (and, for
+//! ApplyCredit, `amount=0`, which WHMCS refuses on any invoice) stop at
+//! `Invoice ID Not Found`. Each refusal before that names the item to fix.
+//! The last three are only called once the credentials are accepted, so a
+//! failing preflight does not add failed logins (which make WHMCS ban the
+//! IP).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,7 +24,8 @@ pub struct Preflight {
 }
 
 /// One checklist item: `url`, `credentials`, `ip_whitelisting`,
-/// `addcredit_permission` or `getcredits_permission`.
+/// `addcredit_permission`, `getcredits_permission`,
+/// `applycredit_permission` or `getinvoice_permission`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     pub name: String,
@@ -38,10 +42,21 @@ impl Preflight {
 
 const NOT_CHECKED: &str = "not checked: fix the items above first";
 
+/// What WHMCS answered to each preflight call; `None` for the calls not
+/// made because the credentials were refused.
+#[derive(Debug, Clone)]
+pub struct PreflightAnswers {
+    pub add_credit: CallOutcome<Value>,
+    pub get_credits: Option<CallOutcome<Value>>,
+    pub apply_credit: Option<CallOutcome<Value>>,
+    pub get_invoice: Option<CallOutcome<Value>>,
+}
+
 impl WhmcsClient {
-    /// Runs the preflight against `c`. Never credits anyone.
+    /// Runs the preflight against `c`. Never credits anyone, never
+    /// applies credit to any invoice.
     pub async fn preflight(&self, c: &Credentials<'_>) -> Preflight {
-        let add = self
+        let add_credit = self
             .call(
                 c,
                 "AddCredit",
@@ -52,12 +67,20 @@ impl WhmcsClient {
                 ],
             )
             .await;
-        let get = if credentials_accepted(&add) {
-            Some(self.call(c, "GetCredits", &[("clientid", "0")]).await)
-        } else {
-            None
+        let mut answers = PreflightAnswers {
+            add_credit,
+            get_credits: None,
+            apply_credit: None,
+            get_invoice: None,
         };
-        let mut preflight = assess(&add, get.as_ref());
+        if credentials_accepted(&answers.add_credit) {
+            let no_invoice = [("invoiceid", "0")];
+            answers.get_credits = Some(self.call(c, "GetCredits", &[("clientid", "0")]).await);
+            let apply = [("invoiceid", "0"), ("amount", "0")];
+            answers.apply_credit = Some(self.call(c, "ApplyCredit", &apply).await);
+            answers.get_invoice = Some(self.call(c, "GetInvoice", &no_invoice).await);
+        }
+        let mut preflight = assess(&answers);
         if let Some(url) = preflight.checks.iter_mut().find(|c| c.name == "url") {
             url.message = format!("{}: {}", shown_endpoint(c.api_url), url.message);
         }
@@ -87,21 +110,46 @@ const FIX_ADD: &str = "the API role lacks AddCredit: allow it under \
      Manage API Credentials > API Roles (Billing)";
 const FIX_GET: &str = "the API role lacks GetCredits (needed to settle uncertain credits): \
      allow it under Manage API Credentials > API Roles (Billing)";
+const FIX_APPLY: &str = "the API role lacks ApplyCredit (needed to pay invoices from the credit): \
+     allow it under Manage API Credentials > API Roles (Billing)";
+const FIX_GET_INVOICE: &str = "the API role lacks GetInvoice (needed to read an invoice's \
+     balance before paying it): allow it under Manage API Credentials > API Roles (Billing)";
 const REACHED: &str = "WHMCS's API answers";
 const IP_OK: &str = "WHMCS accepts calls from our IP";
 
-/// The checklist from the preflight's `AddCredit` answer and, when the
-/// credentials were accepted, its `GetCredits` answer. Pure.
-pub fn assess(add: &CallOutcome<Value>, get: Option<&CallOutcome<Value>>) -> Preflight {
+/// The checklist from the preflight's answers. Pure.
+pub fn assess(answers: &PreflightAnswers) -> Preflight {
     let mut list = Checklist::default();
-    match add {
+    match &answers.add_credit {
         CallOutcome::Transient(m) => list.url(false, &format!("{m}; is WHMCS up? {FIX_URL}")),
         CallOutcome::Unknown(m) => list.url(false, &format!("not WHMCS's API ({m}); {FIX_URL}")),
         CallOutcome::Success(_) => list.passed_to_permissions(true, "AddCredit is allowed"),
         CallOutcome::Permanent(r) => assess_add_refusal(&mut list, r),
     }
     if list.credentials_ok() {
-        list.push("getcredits_permission", getcredits_check(get));
+        let permissions = [
+            (
+                "getcredits_permission",
+                "GetCredits",
+                &answers.get_credits,
+                FIX_GET,
+            ),
+            (
+                "applycredit_permission",
+                "ApplyCredit",
+                &answers.apply_credit,
+                FIX_APPLY,
+            ),
+            (
+                "getinvoice_permission",
+                "GetInvoice",
+                &answers.get_invoice,
+                FIX_GET_INVOICE,
+            ),
+        ];
+        for (name, action, answer, fix) in permissions {
+            list.push(name, permission_check(action, answer.as_ref(), fix));
+        }
     }
     list.finish()
 }
@@ -137,20 +185,26 @@ fn assess_add_refusal(list: &mut Checklist, r: &Rejection) {
     }
 }
 
-/// The `getcredits_permission` item from the `GetCredits` answer.
-fn getcredits_check(get: Option<&CallOutcome<Value>>) -> (bool, String) {
-    let allowed = || (true, "GetCredits is allowed".to_owned());
-    match get {
+/// A permission item from the answer to a call that changes nothing:
+/// any action error (HTTP 200, like `Client ID Not Found` or `Invoice ID
+/// Not Found`) means WHMCS ran the action, so the role allows it.
+fn permission_check(
+    action: &str,
+    answer: Option<&CallOutcome<Value>>,
+    fix: &str,
+) -> (bool, String) {
+    let allowed = || (true, format!("{action} is allowed"));
+    match answer {
         Some(CallOutcome::Success(_)) => allowed(),
         Some(CallOutcome::Permanent(r)) => match r.refusal {
-            WhmcsRefusal::Permission { .. } => (false, FIX_GET.to_owned()),
+            WhmcsRefusal::Permission { .. } => (false, fix.to_owned()),
             _ if r.http_status == 200 => allowed(),
             _ => (
                 false,
-                format!("GetCredits could not be checked: refused: {r}"),
+                format!("{action} could not be checked: refused: {r}"),
             ),
         },
-        Some(other) => (false, format!("GetCredits could not be checked: {other}")),
+        Some(other) => (false, format!("{action} could not be checked: {other}")),
         None => (false, NOT_CHECKED.to_owned()),
     }
 }
@@ -161,12 +215,14 @@ struct Checklist {
     checks: Vec<Check>,
 }
 
-const ORDER: [&str; 5] = [
+const ORDER: [&str; 7] = [
     "url",
     "credentials",
     "ip_whitelisting",
     "addcredit_permission",
     "getcredits_permission",
+    "applycredit_permission",
+    "getinvoice_permission",
 ];
 
 impl Checklist {

@@ -341,7 +341,7 @@ async fn the_preflight_proves_the_settings_and_credits_nobody() {
     };
     let healthy = preflight(&daemon).await;
     assert_eq!(healthy["ok"], true, "{healthy:#}");
-    assert_eq!(healthy["checks"].as_array().unwrap().len(), 5);
+    assert_eq!(healthy["checks"].as_array().unwrap().len(), 7);
 
     daemon.whmcs.deny_ip(true);
     let denied = preflight(&daemon).await;
