@@ -11,6 +11,9 @@ use crate::domain::Secret;
 
 /// The module gives up after 30 s; a check reply must come well before.
 const CHECK_WAIT_MS_MAX: u64 = 25_000;
+/// Shortest admin token accepted: it guards every store's money, so it
+/// must not be guessable (the generated one has 64 hex characters).
+pub const ADMIN_TOKEN_CHARS_MIN: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -273,6 +276,11 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(token) = self.admin_token.as_ref().filter(|t| !t.is_empty())
+            && token.expose().chars().count() < ADMIN_TOKEN_CHARS_MIN
+        {
+            return Err(ConfigError::Invalid(admin_token_too_short()));
+        }
         // A request must be allowed to outlast its longest wait (a check's
         // wait for the credit, a 30 s poll), or a timeout could cancel a
         // reply after it committed what it reports.
@@ -317,6 +325,15 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Why a configured admin token is refused, naming the setting and its
+/// variable.
+pub fn admin_token_too_short() -> String {
+    format!(
+        "admin_token (CASHGATE_ADMIN_TOKEN) must be at least {ADMIN_TOKEN_CHARS_MIN} characters; \
+         leave it unset to have one generated into the data folder"
+    )
 }
 
 type Apply = fn(&mut Settings, &str) -> Result<(), String>;
@@ -475,6 +492,15 @@ mod tests {
                 .contains("request_timeout_ms"),
             "shorter than a 30 s poll"
         );
+        s.limits.request_timeout_ms = 40_000;
+        s.admin_token = Some(Secret::new("x".repeat(ADMIN_TOKEN_CHARS_MIN - 1)));
+        let short = s.validate().unwrap_err().to_string();
+        assert!(
+            short.contains("admin_token") && short.contains("at least 32"),
+            "{short}"
+        );
+        s.admin_token = Some(Secret::new("x".repeat(ADMIN_TOKEN_CHARS_MIN)));
+        s.validate().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "lisen = \"typo\"\n").unwrap();
