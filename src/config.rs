@@ -11,6 +11,10 @@ use crate::domain::Secret;
 
 /// The module gives up after 30 s; a check reply must come well before.
 const CHECK_WAIT_MS_MAX: u64 = 25_000;
+/// Connections served at once by default: a pay page's customers each
+/// hold about one (the status page's long poll), and each waiting one
+/// costs the daemon a few tens of KiB (see the README's figures).
+const CONNECTIONS_MAX_DEFAULT: usize = 4096;
 /// Shortest admin token accepted: it guards every store's money, so it
 /// must not be guessable (the generated one has 64 hex characters).
 pub const ADMIN_TOKEN_CHARS_MIN: usize = 32;
@@ -69,6 +73,15 @@ pub struct LimitSettings {
     pub body_bytes_max: usize,
     /// Open connections served at once; more wait in the accept queue.
     pub connections_max: usize,
+    /// Connections one client address may hold at once, and long polls it
+    /// may have waiting at once; a trusted proxy's sockets are not capped
+    /// (its clients' polls are, by their forwarded address).
+    pub connections_per_ip_max: usize,
+    /// Time a new connection has to send its first byte.
+    pub first_byte_timeout_ms: u64,
+    /// Time a connection may stay silent (no byte either way, no request
+    /// being answered) before it is closed.
+    pub idle_timeout_ms: u64,
     /// Time a client has to send its request headers.
     pub header_read_timeout_ms: u64,
     /// Time a whole request may take, long polls included.
@@ -170,7 +183,10 @@ impl Default for LimitSettings {
             preflights_per_minute_per_store: 3,
             auth_failures_per_minute_per_ip: 30,
             body_bytes_max: 64 * 1024,
-            connections_max: 1024,
+            connections_max: CONNECTIONS_MAX_DEFAULT,
+            connections_per_ip_max: 64,
+            first_byte_timeout_ms: 5_000,
+            idle_timeout_ms: 30_000,
             header_read_timeout_ms: 10_000,
             request_timeout_ms: 40_000,
             limiter_keys_max: 250_000,
@@ -313,6 +329,13 @@ impl Settings {
         if l.body_bytes_max == 0 || l.connections_max == 0 {
             return Err(ConfigError::Invalid(
                 "limits.body_bytes_max and limits.connections_max must be at least 1".into(),
+            ));
+        }
+        if l.connections_per_ip_max == 0 || l.first_byte_timeout_ms == 0 || l.idle_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.connections_per_ip_max, limits.first_byte_timeout_ms and \
+                 limits.idle_timeout_ms must be at least 1"
+                    .into(),
             ));
         }
         if self.whmcs.credit_tries_max == 0

@@ -1,5 +1,5 @@
 //! The hyper 1 server and its routes. `server` accepts connections within
-//! the limits; `router` dispatches by method and path to one module per
+//! the limits (`slots` counts them per address, `idle` closes silent ones); `router` dispatches by method and path to one module per
 //! route family; `error` maps every error to its status in one place.
 
 mod admin;
@@ -10,6 +10,7 @@ mod check;
 mod client_ip;
 mod error;
 mod health;
+mod idle;
 mod ingest;
 mod messages;
 mod params;
@@ -18,6 +19,7 @@ mod rate;
 mod reply;
 mod router;
 mod server;
+mod slots;
 mod views;
 
 use std::sync::Arc;

@@ -13,6 +13,7 @@ use super::check::limited;
 use super::params::Params;
 use super::reply::{Body, json};
 use super::router::Client;
+use super::slots;
 use super::views::PaymentReply;
 use super::{ApiError, App};
 use crate::antispam::IpKey;
@@ -36,6 +37,11 @@ pub async fn payment(
     if let Err(e) = limited(app.limits.poll_ip.check(&IpKey::of(client.ip))) {
         return e.response(lang);
     }
+    // Held while the poll waits: counted against the address's cap.
+    let _waiting = match slots::hold_poll(req.extensions(), client.ip) {
+        Ok(slot) => slot,
+        Err(e) => return e.response(lang),
+    };
     match poll(&app, id, params).await {
         Ok(reply) => json(StatusCode::OK, &reply),
         Err(e) => e.response(lang),

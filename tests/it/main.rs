@@ -4,6 +4,7 @@ mod admin;
 mod antispam;
 mod approvals;
 mod check;
+mod connections;
 mod crediting;
 mod diagram;
 mod ingest;
