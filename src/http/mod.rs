@@ -1,6 +1,7 @@
 //! The hyper 1 server and its routes. `server` accepts connections within
-//! the limits (`slots` counts them per address, `idle` closes silent ones); `router` dispatches by method and path to one module per
-//! route family; `error` maps every error to its status in one place.
+//! the limits (`slots` counts them per address, `idle` closes silent
+//! ones); `router` dispatches by method and path to one module per route
+//! family; `error` maps every error to its status in one place.
 
 mod admin;
 mod approvals;
