@@ -243,7 +243,7 @@ fn start_daemon(work: &Path, dir: &Path) -> Daemon {
     let text = format!(
         "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[limits]\nchecks_per_minute_per_ip = 1000000000\n\
          requests_per_minute_per_store = 1000000000\ningest_per_minute_per_store = 1000000000\npolls_per_minute_per_ip = 1000000000\n\
-         connections_max = 4096\n[log]\nfilter = \"warn\"\njson = true\n",
+         connections_max = 4096\nconnections_per_ip_max = 4096\n[log]\nfilter = \"warn\"\njson = true\n",
         dir.display()
     );
     std::fs::write(&config, text).expect("config");

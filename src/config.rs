@@ -11,6 +11,17 @@ use crate::domain::Secret;
 
 /// The module gives up after 30 s; a check reply must come well before.
 const CHECK_WAIT_MS_MAX: u64 = 25_000;
+/// Connections served at once by default. A pay page's customer holds
+/// about one while the status page long-polls, so this is thousands of
+/// customers paying at the same moment across every store. Measured on a
+/// release build (2-core machine, 2026-11-30): each waiting long poll
+/// costs about 12–14 KiB of resident memory and each silent socket about
+/// 7–8 KiB (2,000 and 8,000 connections), so 4096 stay under 60 MiB; the
+/// process also needs that many open files (start-up warns when not).
+const CONNECTIONS_MAX_DEFAULT: usize = 4096;
+/// Shortest admin token accepted: it guards every store's money, so it
+/// must not be guessable (the generated one has 64 hex characters).
+pub const ADMIN_TOKEN_CHARS_MIN: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -66,6 +77,15 @@ pub struct LimitSettings {
     pub body_bytes_max: usize,
     /// Open connections served at once; more wait in the accept queue.
     pub connections_max: usize,
+    /// Connections one client address may hold at once, and long polls it
+    /// may have waiting at once; a trusted proxy's sockets are not capped
+    /// (its clients' polls are, by their forwarded address).
+    pub connections_per_ip_max: usize,
+    /// Time a new connection has to send its first byte.
+    pub first_byte_timeout_ms: u64,
+    /// Time a connection may stay silent (no byte either way, no request
+    /// being answered) before it is closed.
+    pub idle_timeout_ms: u64,
     /// Time a client has to send its request headers.
     pub header_read_timeout_ms: u64,
     /// Time a whole request may take, long polls included.
@@ -167,7 +187,10 @@ impl Default for LimitSettings {
             preflights_per_minute_per_store: 3,
             auth_failures_per_minute_per_ip: 30,
             body_bytes_max: 64 * 1024,
-            connections_max: 1024,
+            connections_max: CONNECTIONS_MAX_DEFAULT,
+            connections_per_ip_max: 64,
+            first_byte_timeout_ms: 5_000,
+            idle_timeout_ms: 30_000,
             header_read_timeout_ms: 10_000,
             request_timeout_ms: 40_000,
             limiter_keys_max: 250_000,
@@ -273,6 +296,11 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(token) = self.admin_token.as_ref().filter(|t| !t.is_empty())
+            && token.expose().chars().count() < ADMIN_TOKEN_CHARS_MIN
+        {
+            return Err(ConfigError::Invalid(admin_token_too_short()));
+        }
         // A request must be allowed to outlast its longest wait (a check's
         // wait for the credit, a 30 s poll), or a timeout could cancel a
         // reply after it committed what it reports.
@@ -307,6 +335,13 @@ impl Settings {
                 "limits.body_bytes_max and limits.connections_max must be at least 1".into(),
             ));
         }
+        if l.connections_per_ip_max == 0 || l.first_byte_timeout_ms == 0 || l.idle_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.connections_per_ip_max, limits.first_byte_timeout_ms and \
+                 limits.idle_timeout_ms must be at least 1"
+                    .into(),
+            ));
+        }
         if self.whmcs.credit_tries_max == 0
             || self.whmcs.concurrency_max == 0
             || self.workers.batch_max == 0
@@ -317,6 +352,15 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Why a configured admin token is refused, naming the setting and its
+/// variable.
+pub fn admin_token_too_short() -> String {
+    format!(
+        "admin_token (CASHGATE_ADMIN_TOKEN) must be at least {ADMIN_TOKEN_CHARS_MIN} characters; \
+         leave it unset to have one generated into the data folder"
+    )
 }
 
 type Apply = fn(&mut Settings, &str) -> Result<(), String>;
@@ -406,81 +450,4 @@ const ENV_TABLE: &[(&str, Apply)] = &[
 ];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    #[test]
-    fn defaults_match_the_design() {
-        let s = Settings::default();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.data_dir, PathBuf::from("./cashgate-data"));
-        assert_eq!(s.limits.checks_per_minute_per_ip, 30);
-        assert_eq!(s.limits.requests_per_minute_per_store, 600);
-        assert_eq!(s.whmcs.timeout_ms, 15_000);
-        assert_eq!(s.check_wait_ms, 8000);
-        assert_eq!(s.mail.from, "cashgate <cashgate@localhost>");
-        s.validate().unwrap();
-    }
-
-    #[test]
-    fn toml_overrides_defaults_and_variables_override_toml() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cashgate.toml");
-        std::fs::write(
-            &path,
-            "listen = \"0.0.0.0:9000\"\ncheck_wait_ms = 5000\n[limits]\nchecks_per_minute_per_ip = 5\n",
-        )
-        .unwrap();
-        let mut s = Settings::from_file(&path).unwrap();
-        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
-        assert_eq!(s.limits.checks_per_minute_per_ip, 5);
-        assert_eq!(
-            s.limits.checks_per_minute_per_client, 10,
-            "untouched fields keep defaults"
-        );
-        let env: HashMap<&str, &str> = [
-            ("CASHGATE_LISTEN", "127.0.0.1:7000"),
-            ("CASHGATE_CHECKS_PER_MINUTE_PER_IP", "7"),
-            ("CASHGATE_TRUSTED_PROXIES", "10.0.0.1, ::1"),
-            ("CASHGATE_ADMIN_TOKEN", "tok"),
-        ]
-        .into();
-        s.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
-        assert_eq!(s.limits.checks_per_minute_per_ip, 7);
-        assert_eq!(s.check_wait_ms, 5000);
-        assert_eq!(s.trusted_proxies.len(), 2);
-        assert!(s.admin_token.unwrap().matches("tok"));
-    }
-
-    #[test]
-    fn bad_values_are_named() {
-        let mut s = Settings::default();
-        let err = s
-            .apply_env(|k| (k == "CASHGATE_CHECK_WAIT_MS").then(|| "soon".into()))
-            .unwrap_err();
-        assert!(
-            err.to_string().starts_with("CASHGATE_CHECK_WAIT_MS"),
-            "{err}"
-        );
-        s.check_wait_ms = 30_000;
-        assert!(s.validate().is_err());
-        s.check_wait_ms = 8000;
-        s.limits.request_timeout_ms = 20_000;
-        assert!(
-            s.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("request_timeout_ms"),
-            "shorter than a 30 s poll"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bad.toml");
-        std::fs::write(&path, "lisen = \"typo\"\n").unwrap();
-        assert!(matches!(
-            Settings::from_file(&path),
-            Err(ConfigError::Toml { .. })
-        ));
-    }
-}
+mod tests;

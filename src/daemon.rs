@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::antispam::RateLimits;
 use crate::approvals::Signer;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{ADMIN_TOKEN_CHARS_MIN, Settings};
 use crate::data_dir::write_private;
 use crate::db::{Db, DbError, DbOptions};
 use crate::domain::Secret;
@@ -44,6 +44,13 @@ pub enum DaemonError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}", crate::config::admin_token_too_short())]
+    AdminTokenTooShort,
+    #[error(
+        "admin token file {path} holds fewer than {ADMIN_TOKEN_CHARS_MIN} characters; \
+         delete it to have a new one generated"
+    )]
+    AdminTokenFileTooShort { path: PathBuf },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("approval key: {0}")]
@@ -207,9 +214,13 @@ pub fn payments_options(settings: &Settings) -> PaymentsOptions {
 }
 
 /// The configured admin token, else the one in the data folder, else a new
-/// one written there (readable by the owner only).
+/// one written there (readable by the owner only). A token shorter than
+/// [`ADMIN_TOKEN_CHARS_MIN`] is refused: the daemon does not start.
 pub fn admin_token(settings: &Settings) -> Result<Secret, DaemonError> {
     if let Some(token) = settings.admin_token.as_ref().filter(|t| !t.is_empty()) {
+        if !long_enough(token.expose()) {
+            return Err(DaemonError::AdminTokenTooShort);
+        }
         return Ok(token.clone());
     }
     let path = settings.data_dir.join("admin_token");
@@ -218,7 +229,12 @@ pub fn admin_token(settings: &Settings) -> Result<Secret, DaemonError> {
         source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => return Ok(Secret::new(text.trim())),
+        Ok(text) if !text.trim().is_empty() => {
+            if !long_enough(text.trim()) {
+                return Err(DaemonError::AdminTokenFileTooShort { path });
+            }
+            return Ok(Secret::new(text.trim()));
+        }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(wrap(e)),
@@ -229,8 +245,68 @@ pub fn admin_token(settings: &Settings) -> Result<Secret, DaemonError> {
     Ok(token)
 }
 
+fn long_enough(token: &str) -> bool {
+    token.chars().count() >= ADMIN_TOKEN_CHARS_MIN
+}
+
 fn new_token() -> std::io::Result<Secret> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(Secret::new(data_encoding::HEXLOWER.encode(&bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_with(dir: &std::path::Path, token: Option<&str>) -> Settings {
+        Settings {
+            data_dir: dir.to_path_buf(),
+            admin_token: token.map(Secret::new),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn a_configured_admin_token_shorter_than_32_characters_refuses_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = "x".repeat(ADMIN_TOKEN_CHARS_MIN - 1);
+        let err = admin_token(&settings_with(dir.path(), Some(&short))).unwrap_err();
+        assert!(matches!(err, DaemonError::AdminTokenTooShort), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("admin_token") && message.contains("CASHGATE_ADMIN_TOKEN"),
+            "names the setting: {message}"
+        );
+        assert!(
+            !dir.path().join("admin_token").exists(),
+            "nothing generated in its place"
+        );
+        // Characters, not bytes: 31 Arabic letters are still too short.
+        let arabic = "ب".repeat(ADMIN_TOKEN_CHARS_MIN - 1);
+        assert!(admin_token(&settings_with(dir.path(), Some(&arabic))).is_err());
+        let exact = "y".repeat(ADMIN_TOKEN_CHARS_MIN);
+        let token = admin_token(&settings_with(dir.path(), Some(&exact))).unwrap();
+        assert!(token.matches(&exact));
+    }
+
+    #[test]
+    fn the_generated_token_is_64_hex_characters_and_a_short_token_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = admin_token(&settings_with(dir.path(), None)).unwrap();
+        assert_eq!(token.expose().len(), 64);
+        assert!(token.expose().bytes().all(|b| b.is_ascii_hexdigit()));
+        let again = admin_token(&settings_with(dir.path(), Some(""))).unwrap();
+        assert!(
+            again.matches(token.expose()),
+            "an empty setting means unset"
+        );
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("admin_token"), "short\n").unwrap();
+        let err = admin_token(&settings_with(other.path(), None)).unwrap_err();
+        assert!(
+            matches!(err, DaemonError::AdminTokenFileTooShort { .. }),
+            "{err}"
+        );
+    }
 }

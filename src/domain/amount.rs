@@ -1,6 +1,9 @@
 //! Money amounts in EGP: a positive `Decimal` with at most two places.
 //! `100`, `100.5` and `100.50` are the same amount; the canonical text has
-//! exactly two places (`100.00`).
+//! exactly two places (`100.00`). A text with more than two decimal places
+//! is refused, even when the extra places are zeros (`100.500`): "at most
+//! two places" is a rule about what was written, and `100.500` is how many
+//! people write one hundred thousand five hundred.
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,6 +18,8 @@ const AMOUNT_INPUT_CHARS_MAX: usize = 32;
 /// Digits before the decimal point: ten million EGP is far above any
 /// wallet's transfer limit, so anything larger is a typo or an attack.
 const AMOUNT_INTEGER_DIGITS_MAX: usize = 8;
+/// Decimal places a written amount may have (the contract's "at most two").
+const AMOUNT_DECIMAL_PLACES_MAX: usize = 2;
 
 /// A positive amount with at most two decimal places.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,9 +40,10 @@ pub enum AmountError {
 }
 
 impl Amount {
-    /// Parses `123`, `123.4`, `123.45` (and `123.450`, whose extra places
-    /// are zeros), with Arabic-Indic digits and `٫` as the decimal point.
-    /// Signs, exponents, thousands separators and bare points are refused.
+    /// Parses `123`, `123.4`, `123.45`, with Arabic-Indic digits and `٫` as
+    /// the decimal point. More than two written decimal places (`123.456`,
+    /// `123.450`), signs, exponents, thousands separators and bare points
+    /// are refused.
     pub fn parse(input: &str) -> Result<Amount, AmountError> {
         let input = input.trim();
         if input.is_empty() {
@@ -66,6 +72,11 @@ impl Amount {
         }
         if int_part.trim_start_matches('0').len() > AMOUNT_INTEGER_DIGITS_MAX {
             return Err(AmountError::TooLarge);
+        }
+        // Counted on the text, before `Decimal` sees it: past 28 places it
+        // rounds silently (`1.000…001` would become 1).
+        if frac_part.is_some_and(|f| f.len() > AMOUNT_DECIMAL_PLACES_MAX) {
+            return Err(AmountError::TooManyPlaces);
         }
         let value = Decimal::from_str(&ascii).map_err(|_| AmountError::NotDecimal)?;
         Amount::from_decimal(value)
@@ -153,7 +164,6 @@ mod tests {
             ("100", "100.00"),
             ("100.5", "100.50"),
             ("100.50", "100.50"),
-            ("100.500", "100.50"),
             ("0100", "100.00"),
             ("0.01", "0.01"),
             (" 250 ", "250.00"),
@@ -193,7 +203,13 @@ mod tests {
             ("NaN", NotDecimal),
             ("inf", NotDecimal),
             ("100.001", TooManyPlaces),
+            ("100.505", TooManyPlaces),
             ("0.005", TooManyPlaces),
+            ("100.500", TooManyPlaces),
+            ("100.000", TooManyPlaces),
+            ("١٠٠٫٥٠٥", TooManyPlaces),
+            // Past 28 places `Decimal` would round this to exactly 1.
+            ("1.000000000000000000000000000001", TooManyPlaces),
             ("100000000", TooLarge),
             ("123456789012", TooLarge),
             ("1234567890123456789012345678901234", NotDecimal),

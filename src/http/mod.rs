@@ -1,6 +1,7 @@
 //! The hyper 1 server and its routes. `server` accepts connections within
-//! the limits; `router` dispatches by method and path to one module per
-//! route family; `error` maps every error to its status in one place.
+//! the limits (`slots` counts them per address, `idle` closes silent
+//! ones); `router` dispatches by method and path to one module per route
+//! family; `error` maps every error to its status in one place.
 //! Handlers parse input into domain types and call the use cases in
 //! `crate::payments` and `crate::stores`; none touches the database.
 
@@ -12,6 +13,7 @@ mod check;
 mod client_ip;
 mod error;
 mod health;
+mod idle;
 mod ingest;
 mod messages;
 mod params;
@@ -20,6 +22,7 @@ mod rate;
 mod reply;
 mod router;
 mod server;
+mod slots;
 mod views;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use super::client_ip::Client;
 use super::params::Params;
 use super::reply::{Body, json};
+use super::slots;
 use super::views::PaymentReply;
 use super::{ApiError, App};
 use crate::antispam::IpKey;
@@ -35,6 +36,11 @@ pub async fn payment(
     if let Err(limited) = app.limits.poll_ip.check(&IpKey::of(client.ip)) {
         return ApiError::from(limited).response(lang);
     }
+    // Held while the poll waits: counted against the address's cap.
+    let _waiting = match slots::hold_poll(req.extensions(), client.ip) {
+        Ok(slot) => slot,
+        Err(e) => return e.response(lang),
+    };
     match poll(&app, id, params).await {
         Ok(reply) => json(StatusCode::OK, &reply),
         Err(e) => e.response(lang),

@@ -5,11 +5,17 @@
 //! تاريخ العملية: HH:MM YY-MM-DD رقم العملية: <id>` and marketing after.
 //!
 //! The head (amount, currency, payer) is read in order, since `من` also
-//! occurs in the marketing tail. The labelled fields after it are found by
-//! their first label, in whatever order they come.
+//! occurs in the marketing tail. The labelled fields come after the payer's
+//! name, which is whatever the payer registered and may itself quote a
+//! label (`Ali رقم العملية 099999999999`). So each field is read at the
+//! *last* occurrence of its label in the receipt's own lines: its own line
+//! in the multi-line layout, after the name in the one-line layout. The
+//! receipt's own lines are the payer's line and every line up to the last
+//! one that begins with a label; marketing lines after them are not read.
+//! The name then runs up to the first field actually read after it.
 
 use super::fields::{
-    after_any, find_any, read_amount, read_balance, read_phone, read_trans_id, skip_sep,
+    find_any, read_amount, read_balance, read_phone, read_trans_id, rfind_any, skip_sep,
     unparseable,
 };
 use super::time::{cairo_timestamp, take_arabic_stamp};
@@ -27,20 +33,11 @@ const WALLET: &[&str] = &["على رقم محفظتك", "علي رقم محفظ�
 const BALANCE: &[&str] = &["رصيدك الحالي"];
 const TIME: &[&str] = &["تاريخ العملية", "بتاريخ"];
 const TRANS_ID: &[&str] = &["رقم العملية"];
-/// Where a payer's name stops: a line end, the Arabic semicolon, or the
-/// next label. A name that keeps none of these re-parses to itself.
-const NAME_ENDS: &[&str] = &[
-    "\n",
-    "؛",
-    "المسجل بإسم",
-    "المسجل باسم",
-    "على رقم محفظتك",
-    "علي رقم محفظتك",
-    "رصيدك",
-    "تاريخ العملية",
-    "بتاريخ",
-    "رقم العملية",
-];
+/// Labels that may begin a line of the receipt (not of its marketing).
+const LINE_LABELS: [&[&str]; 5] = [NAME, WALLET, BALANCE, TIME, TRANS_ID];
+/// Where a payer's name stops at the latest: a line end or the Arabic
+/// semicolon. A name that keeps neither re-parses to itself.
+const NAME_ENDS: &[&str] = &["\n", "؛"];
 /// Longest payer name believed; a longer one means the layout was misread.
 const NAME_CHARS_MAX: usize = 100;
 
@@ -55,16 +52,26 @@ pub(super) fn parse(text: &str, marker: (usize, usize)) -> Result<ParsedSms, Sms
     let (amount, rest) = read_amount(head)?;
     let rest = strip_currency(rest).ok_or(unparseable(Field::Amount))?;
     let (phone, body) = read_payer(rest)?;
-    let trans_id = after_any(body, TRANS_ID)
-        .ok_or(unparseable(Field::TransId))
-        .and_then(read_trans_id)?;
-    let local_time = after_any(body, TIME)
-        .and_then(take_arabic_stamp)
-        .ok_or(unparseable(Field::Time))?;
+    let receipt = own_lines(body);
+    let trans_id_at = rfind_any(receipt, TRANS_ID).ok_or(unparseable(Field::TransId))?;
+    let trans_id = read_trans_id(value_at(receipt, trans_id_at))?;
+    let time_at = rfind_any(receipt, TIME).ok_or(unparseable(Field::Time))?;
+    let local_time =
+        take_arabic_stamp(value_at(receipt, time_at)).ok_or(unparseable(Field::Time))?;
     let received_at = cairo_timestamp(local_time).ok_or(unparseable(Field::Time))?;
-    let wallet = after_any(body, WALLET).map(read_wallet).transpose()?;
-    let balance = after_any(body, BALANCE).map(read_balance).transpose()?;
-    let payer_name = after_any(body, NAME).map(read_name).transpose()?.flatten();
+    let wallet_at = rfind_any(receipt, WALLET);
+    let wallet = wallet_at
+        .map(|at| read_wallet(value_at(receipt, at)))
+        .transpose()?;
+    let balance_at = rfind_any(receipt, BALANCE);
+    let balance = balance_at
+        .map(|at| read_balance(value_at(receipt, at)))
+        .transpose()?;
+    let fields_read = [Some(trans_id_at), Some(time_at), wallet_at, balance_at];
+    let payer_name = find_any(receipt, NAME)
+        .map(|(_, start)| read_name(receipt, start, fields_read.into_iter().flatten()))
+        .transpose()?
+        .flatten();
     Ok(ParsedSms {
         amount,
         phone,
@@ -103,11 +110,47 @@ fn read_wallet(s: &str) -> Result<Phone, SmsError> {
     }
 }
 
-/// Reads the payer's name up to the next label or line end, without the
-/// punctuation around it; `None` when nothing is left.
-fn read_name(s: &str) -> Result<Option<String>, SmsError> {
-    let end = find_any(s, NAME_ENDS).map_or(s.len(), |(start, _)| start);
-    let name = s
+/// The receipt's own lines of `body` (the text after the payer): its first
+/// line and every line up to the last one that begins with a label.
+fn own_lines(body: &str) -> &str {
+    let mut end = 0;
+    let mut offset = 0;
+    for (index, line) in body.split_inclusive('\n').enumerate() {
+        offset += line.len();
+        if index == 0 || begins_with_label(line) {
+            end = offset;
+        }
+    }
+    body.get(..end).unwrap_or(body)
+}
+
+fn begins_with_label(line: &str) -> bool {
+    let line = line.trim_start_matches(' ');
+    LINE_LABELS
+        .iter()
+        .flat_map(|labels| labels.iter())
+        .any(|label| line.starts_with(label))
+}
+
+/// The value after the label found at `at` and its separator.
+fn value_at(hay: &str, at: (usize, usize)) -> &str {
+    hay.get(at.1..).map(skip_sep).unwrap_or("")
+}
+
+/// Reads the payer's name from `start` up to the first field read after
+/// it (`fields_read`: where each field's label was found), a line end or
+/// `؛`, without the punctuation around it; `None` when nothing is left.
+fn read_name(
+    receipt: &str,
+    start: usize,
+    fields_read: impl Iterator<Item = (usize, usize)>,
+) -> Result<Option<String>, SmsError> {
+    let rest = receipt.get(start..).unwrap_or("");
+    let hard_end = find_any(rest, NAME_ENDS).map_or(rest.len(), |(end, _)| end);
+    let end = fields_read
+        .filter_map(|(label_start, _)| label_start.checked_sub(start))
+        .fold(hard_end, usize::min);
+    let name = rest
         .get(..end)
         .unwrap_or("")
         .trim_matches(|c| matches!(c, ' ' | ':' | '.' | ','));

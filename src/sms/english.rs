@@ -5,7 +5,10 @@
 //!
 //! Read from the ASCII-lower-cased normalised text: nothing kept from this
 //! layout depends on case. The date-time comes before the marker; amount
-//! and payer follow it in order; `Ref` and `Balance` are found by label.
+//! and payer follow it in order; `Ref` and `Balance` are found by their
+//! last label, as in the Arabic layout, so that text printed between the
+//! payer and them (a name, should the layout ever carry one) cannot
+//! supply them.
 
 use super::fields::{
     read_amount, read_balance, read_phone, read_trans_id, skip_sep, take_while, unparseable,
@@ -45,12 +48,14 @@ pub(super) fn parse(lower: &str, marker: (usize, usize)) -> Result<ParsedSms, Sm
     let (amount, rest) = read_amount(after)?;
     let rest = strip_word(rest.trim_start_matches(' '), FROM).ok_or(unparseable(Field::Phone))?;
     let (phone, body) = read_phone(skip_sep(rest), Field::Phone)?;
-    let trans_id = after_word(body, REF)
+    let trans_id = after_last_word(body, REF)
         .ok_or(unparseable(Field::TransId))
         .and_then(read_trans_id)?;
     let local_time = find_stamp(before).ok_or(unparseable(Field::Time))?;
     let received_at = cairo_timestamp(local_time).ok_or(unparseable(Field::Time))?;
-    let balance = after_word(body, BALANCE).map(read_balance).transpose()?;
+    let balance = after_last_word(body, BALANCE)
+        .map(read_balance)
+        .transpose()?;
     Ok(ParsedSms {
         amount,
         phone,
@@ -67,18 +72,23 @@ pub(super) fn parse(lower: &str, marker: (usize, usize)) -> Result<ParsedSms, Sm
 /// The first `word` in `hay` that is not inside a longer word (a digit may
 /// follow, as in `egp10`): (start, end).
 fn find_word(hay: &str, word: &str) -> Option<(usize, usize)> {
+    words(hay, word).next()
+}
+
+/// Every `word` in `hay` that is not inside a longer word, in order.
+fn words<'a>(hay: &'a str, word: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
     hay.match_indices(word)
         .map(|(start, _)| (start, start + word.len()))
-        .find(|&(start, end)| {
+        .filter(|&(start, end)| {
             let before = hay.get(..start).and_then(|s| s.chars().next_back());
             let after = hay.get(end..).and_then(|s| s.chars().next());
             !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphabetic)
         })
 }
 
-/// The text after the first `word` in `hay` and its separator, if any.
-fn after_word<'a>(hay: &'a str, word: &str) -> Option<&'a str> {
-    let (_, end) = find_word(hay, word)?;
+/// The text after the last `word` in `hay` and its separator, if any.
+fn after_last_word<'a>(hay: &'a str, word: &str) -> Option<&'a str> {
+    let (_, end) = words(hay, word).last()?;
     hay.get(end..).map(skip_sep)
 }
 

@@ -72,10 +72,12 @@ pub(super) fn find_any(hay: &str, needles: &[&str]) -> Option<(usize, usize)> {
         .min()
 }
 
-/// The text after the first of `markers` and its separator, if any.
-pub(super) fn after_any<'a>(hay: &'a str, markers: &[&str]) -> Option<&'a str> {
-    let (_, end) = find_any(hay, markers)?;
-    hay.get(end..).map(skip_sep)
+/// The latest occurrence of any of `needles`, as (start, end).
+pub(super) fn rfind_any(hay: &str, needles: &[&str]) -> Option<(usize, usize)> {
+    needles
+        .iter()
+        .filter_map(|n| hay.rfind(n).map(|start| (start, start + n.len())))
+        .max()
 }
 
 /// Skips the spaces and the one optional `:` between a label and its value.

@@ -282,3 +282,37 @@ async fn unknown_stores_and_bad_fields_get_localised_errors() {
     assert_eq!(bad_store.body["error"], "invalid_store_id");
     assert!(daemon.all_payments().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_amount_with_more_than_two_decimal_places_is_400_invalid_amount_and_creates_nothing() {
+    let daemon = spawn_daemon(|_| {}).await;
+    daemon.default_store().await;
+    // The last one has 30 places: `Decimal` alone would round it to 1.
+    for amount in ["100.505", "100.500", "1.000000000000000000000000000001"] {
+        let reply = daemon.check_simple("42", amount).await;
+        assert_eq!(reply.status, 400, "{amount}: {reply:?}");
+        assert_eq!(reply.body["error"], "invalid_amount", "{amount}");
+        let sent = daemon
+            .ingest_tx("014412345699", "01012345678", amount)
+            .await;
+        assert_eq!(sent.status, 400, "{amount}: {sent:?}");
+        assert_eq!(sent.body["error"], "invalid_amount", "{amount}");
+    }
+    assert!(daemon.all_payments().await.is_empty(), "no payment created");
+    let stored = daemon
+        .admin_get(&format!("/admin/transactions?store_id={STORE}"))
+        .await;
+    assert_eq!(
+        stored.body["transactions"],
+        json!([]),
+        "no transaction stored"
+    );
+    // Two places or fewer still work.
+    for amount in ["100.50", "100.5", "100"] {
+        assert_eq!(
+            daemon.check_simple("42", amount).await.status,
+            200,
+            "{amount}"
+        );
+    }
+}

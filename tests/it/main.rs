@@ -10,6 +10,7 @@ mod architecture;
 mod browser_approvals;
 mod browser_support;
 mod check;
+mod connections;
 mod crediting;
 mod diagram;
 mod ingest;

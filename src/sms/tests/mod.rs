@@ -2,6 +2,7 @@
 //! variations the operator's texts show, refusals, robustness on hostile
 //! input, and the canonical text's round trip.
 
+mod names;
 mod refusals;
 mod robustness;
 mod samples;
