@@ -2,26 +2,24 @@
 //! risky claims for a human, and credits each transaction exactly once.
 //!
 //! # Layout
-//! - [`domain`]: phone, amount, client id and ids, parsed once at the edge.
-//! - [`payment`]: the statig payment machine, its transition table and the
+//! Layered so that each layer calls only downward (docs/design.md, "The
+//! layers"):
+//! - surfaces: [`http`] (the hyper server, one module per route family),
+//!   [`worker`] (timers and the outbox lanes), [`cli`] and [`daemon`]
+//!   (wiring); they call the use cases only.
+//! - use cases: [`payments`] (check, ingest, matching, claims, decisions,
+//!   timers, crediting outcomes, queries, verify) and [`stores`] (merchants'
+//!   settings through a cache).
+//! - [`machine`]: the statig payment machine, its transition table and the
 //!   diagram drawn from it. Pure: no I/O.
-//! - [`store`]: everything sled — records, indexes, the one "apply a
-//!   transition" write, matching (a check claims a transaction or a
-//!   transaction a check, atomically), the outbox, timers and group commit.
-//! - [`sms`]: the Vodafone Cash SMS receipt parser and its canonical text.
-//! - [`merchant`]: a merchant store's settings (WHMCS, rate, anti-spam).
-//! - [`whmcs`]: the WHMCS API client (`AddCredit`, `GetCredits`, preflight)
-//!   and the pure classifier of its answers.
-//! - [`antispam`]: the hold rules (and, with the API, the rate limits).
-//! - [`approvals`]: signed approval links, the approval email and pages.
-//! - [`model`]: the model-based test harness (fuzz target and proptest).
-//! - [`metrics`]: Prometheus metrics.
-//! - [`config`]: typed settings from defaults, TOML and `CASHGATE_*`.
-//! - [`clock`]: the one source of business time, movable in tests.
-//! - [`http`]: the hyper server and one module per route family.
-//! - [`worker`]: background loops that fire due timers and perform outbox work.
-//! - [`cli`]: logging, signals and the offline `store` commands.
-//! - [`daemon`]: wires store, workers and server together.
+//! - [`db`]: everything sled — trees, records, keys, indexes, kept counts,
+//!   the one atomic write and group commit. No rules.
+//! - below: [`domain`] (values parsed once at the edge), [`merchant`] (a
+//!   store's settings), [`whmcs`] (the WHMCS client and its answer
+//!   classifier), [`antispam`] (hold rules and rate limits), [`approvals`]
+//!   (signed links, email, pages), [`sms`] (the receipt parser),
+//!   [`config`], [`clock`], [`metrics`], [`data_dir`] (private files).
+//! - [`model`] (feature `model`): the model-based test harness.
 
 pub mod antispam;
 pub mod approvals;
