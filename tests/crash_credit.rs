@@ -9,6 +9,12 @@
 //! waits for an operator with a reason.
 //!
 //! `CRASH_CYCLES` (default 20) and `CRASH_PAYMENTS` (default 200) scale it.
+//! `CRASH_SECONDS` (default none) stops starting new cycles once that much
+//! time has passed, whichever comes first; `CRASH_SEED` varies the fault
+//! choices and kill moments between runs of the same size. Before the
+//! assertions the test prints one `crash_credit summary:` line of
+//! `key=value` pairs (cycles, payments, credits, duplicates, problems,
+//! elapsed_s) for `scripts/soak`.
 
 // Tests may unwrap: a panic is how a test reports a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -63,9 +69,23 @@ async fn run() {
     let data = dir.path().join("data");
     let config = write_config(dir.path(), &data);
     let mut rng = Rng(0x5DEE_CE66_D1CE_5EED ^ u64::try_from(cycles).unwrap_or(1));
+    let seed = u64::try_from(env("CRASH_SEED", 0)).unwrap_or(0);
+    if seed != 0 {
+        // xorshift must not start from 0.
+        rng = Rng((rng.0 ^ seed.rotate_left(29)).max(1));
+    }
+    let budget = Some(env("CRASH_SECONDS", 0))
+        .filter(|&s| s > 0)
+        .and_then(|s| u64::try_from(s).ok())
+        .map(Duration::from_secs);
+    let mut cycles_run = 0usize;
     let mut sent = 0usize;
     let started = Instant::now();
     for cycle in 0..cycles {
+        if budget.is_some_and(|b| started.elapsed() >= b) {
+            break;
+        }
+        cycles_run += 1;
         let daemon = Binary::start(&config, &data);
         if cycle == 0 {
             put_store(&daemon, &whmcs).await;
@@ -89,6 +109,9 @@ async fn run() {
     let daemon = Binary::start(&config, &data);
     let payments = settle(&daemon).await;
     explain_duplicates(&daemon, &payments, &whmcs).await;
+    // Under a time budget, report the cycles that ran.
+    let cycles = cycles_run;
+    summarize(&payments, &whmcs, cycles, started.elapsed());
     verify(&payments, &whmcs, cycles, started.elapsed());
     daemon.kill();
 }
@@ -285,6 +308,87 @@ fn verify(payments: &[Value], whmcs: &WhmcsEmulator, cycles: usize, took: Durati
         took.as_secs_f64()
     );
     assert_eq!(duplicates, 0, "a transaction was credited twice");
+}
+
+/// Prints the `crash_credit summary:` line. It counts, without stopping at
+/// the first, what `verify` asserts, so a soak reports every problem of a
+/// failed run (the first few also in words, on stderr).
+fn summarize(payments: &[Value], whmcs: &WhmcsEmulator, cycles: usize, took: Duration) {
+    let problems = problems(payments, whmcs);
+    for problem in problems.iter().take(20) {
+        eprintln!("PROBLEM {problem}");
+    }
+    let lines: Vec<_> = whmcs.ledgers().into_iter().flat_map(|(_, l)| l).collect();
+    let credits = lines.len();
+    let duplicates = lines
+        .iter()
+        .filter(|line| whmcs.credits_with_description(&line.description) > 1)
+        .count();
+    let count = |s: &str| payments.iter().filter(|p| p["state"] == s).count();
+    println!(
+        "crash_credit summary: cycles={cycles} payments={} credited={} credit_unknown={} credit_failed={} \
+         credits={credits} duplicates={duplicates} problems={} add_credit_calls={} elapsed_s={:.1}",
+        payments.len(),
+        count("credited"),
+        count("credit_unknown"),
+        count("credit_failed"),
+        problems.len(),
+        whmcs.add_credit_calls(),
+        took.as_secs_f64()
+    );
+}
+
+/// What `verify` would assert, as sentences.
+fn problems(payments: &[Value], whmcs: &WhmcsEmulator) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut by_trans: HashMap<String, &Value> = HashMap::new();
+    for p in payments.iter().filter(|p| !p["claim"].is_null()) {
+        let trans_id = p["claim"]["trans_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if !matches!(p["state"].as_str(), Some("rejected" | "expired"))
+            && by_trans.insert(trans_id.clone(), p).is_some()
+        {
+            problems.push(format!("two live payments claim {trans_id}"));
+        }
+    }
+    for (client, ledger) in whmcs.ledgers() {
+        for line in ledger {
+            let trans_id = line.description.rsplit(' ').next().unwrap_or_default();
+            if whmcs.credits_with_description(&line.description) > 1 {
+                problems.push(format!("{trans_id} credited more than once"));
+            }
+            match by_trans.get(trans_id).map(|p| p["state"].as_str()) {
+                None => problems.push(format!(
+                    "ledger credit for {trans_id} (client {client}) has no payment"
+                )),
+                Some(Some("credited" | "credit_unknown")) => {}
+                Some(other) => problems.push(format!(
+                    "ledger credit for {trans_id} belongs to a {other:?} payment"
+                )),
+            }
+        }
+    }
+    for p in payments {
+        match p["state"].as_str().unwrap_or_default() {
+            "credited" => {
+                let trans_id = p["claim"]["trans_id"].as_str().unwrap_or_default();
+                let description = format!("VodafoneCash payment - trans_id: {trans_id}");
+                let n = whmcs.credits_with_description(&description);
+                if n != 1 {
+                    problems.push(format!("credited {trans_id} has {n} credits"));
+                }
+            }
+            "rejected" | "expired" | "searching" => {}
+            state @ ("credit_unknown" | "credit_failed") if !p["state_detail"].is_string() => {
+                problems.push(format!("{state} without a reason: {}", p["id"]));
+            }
+            "credit_unknown" | "credit_failed" => {}
+            other => problems.push(format!("payment {} left in {other}", p["id"])),
+        }
+    }
+    problems
 }
 
 /// xorshift64 for fault choice and kill moments.
