@@ -3,14 +3,13 @@
 //! their typed reason, and the preflight names what to fix without ever
 //! crediting anyone.
 
-use std::str::FromStr;
+use crate::support::outcomes::{assert_unknown, dec, failing, rejection};
 use std::time::{Duration, Instant};
 
 use cashgate::domain::{ClientId, Secret, TransId};
 use cashgate::merchant::WhmcsSettings;
 use cashgate::whmcs::{
-    CallOutcome, Credentials, Preflight, Rejection, WhmcsClient, WhmcsRefusal, description,
-    has_credit_for,
+    CallOutcome, Credentials, WhmcsClient, WhmcsRefusal, description, has_credit_for,
 };
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -40,10 +39,6 @@ fn trans(id: &str) -> TransId {
     TransId::parse(id).expect("trans id")
 }
 
-fn dec(s: &str) -> Decimal {
-    Decimal::from_str(s).expect("decimal")
-}
-
 /// One `AddCredit` of 4.95 to client 42 for `trans_id`.
 async fn credit(
     whmcs: &WhmcsClient,
@@ -54,20 +49,6 @@ async fn credit(
     whmcs
         .add_credit(&c, client_id(CLIENT), dec("4.95"), &trans(trans_id))
         .await
-}
-
-fn rejection<T: std::fmt::Debug>(o: CallOutcome<T>) -> Rejection {
-    match o {
-        CallOutcome::Permanent(r) => r,
-        other => panic!("expected a Permanent outcome, got {other:?}"),
-    }
-}
-
-fn assert_unknown<T: std::fmt::Debug>(o: &CallOutcome<T>) {
-    assert!(
-        matches!(o, CallOutcome::Unknown(_)),
-        "expected Unknown: {o:?}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -350,14 +331,6 @@ async fn a_wrong_url_is_permanent_and_the_api_path_may_be_given() {
     let r = rejection(credit(&whmcs, &settings("ftp://example.com"), "000000000003").await);
     assert_eq!(r.http_status, 0);
     assert_eq!(emulator.total_credits(), 2);
-}
-
-fn failing(p: &Preflight) -> Vec<&str> {
-    p.checks
-        .iter()
-        .filter(|c| !c.ok)
-        .map(|c| c.name.as_str())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

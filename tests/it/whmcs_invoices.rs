@@ -5,16 +5,15 @@
 //! names a missing ApplyCredit or GetInvoice permission without applying
 //! anything (`whmcs_invoices_preflight`).
 
-use std::str::FromStr;
+use crate::support::outcomes::{assert_unknown, dec, rejection};
 use std::time::Duration;
 
 use cashgate::domain::{ClientId, Secret};
 use cashgate::merchant::WhmcsSettings;
 use cashgate::whmcs::{
-    AppliedCredit, CallOutcome, Credentials, Invoice, InvoiceId, InvoiceStatus, Rejection,
-    WhmcsClient, WhmcsRefusal,
+    AppliedCredit, CallOutcome, Credentials, Invoice, InvoiceId, InvoiceStatus, WhmcsClient,
+    WhmcsRefusal,
 };
-use rust_decimal::Decimal;
 
 use crate::support::whmcs::{ApplyCreditFault, GetInvoiceFault, IDENTIFIER, SECRET, WhmcsEmulator};
 
@@ -33,26 +32,8 @@ fn settings(url: &str) -> WhmcsSettings {
     }
 }
 
-fn dec(s: &str) -> Decimal {
-    Decimal::from_str(s).expect("decimal")
-}
-
 fn invoice_id(n: u32) -> InvoiceId {
     InvoiceId::try_from(n).expect("invoice id")
-}
-
-fn rejection<T: std::fmt::Debug>(o: CallOutcome<T>) -> Rejection {
-    match o {
-        CallOutcome::Permanent(r) => r,
-        other => panic!("expected a Permanent outcome, got {other:?}"),
-    }
-}
-
-fn assert_unknown<T: std::fmt::Debug>(o: &CallOutcome<T>) {
-    assert!(
-        matches!(o, CallOutcome::Unknown(_)),
-        "expected Unknown: {o:?}"
-    );
 }
 
 /// An emulator, a client with `timeout`, and the emulator's settings.

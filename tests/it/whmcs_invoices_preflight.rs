@@ -1,20 +1,13 @@
 //! The preflight's ApplyCredit and GetInvoice items against the WHMCS
 //! emulator, and the emulator's own ApplyCredit spoken to over raw HTTP.
 
+use crate::support::outcomes::failing;
 use std::time::Duration;
 
 use cashgate::whmcs::Credentials;
 
 use crate::support::whmcs::{IDENTIFIER, SECRET, WhmcsEmulator};
 use crate::whmcs_invoices::{CLIENT, setup};
-
-fn failing(p: &cashgate::whmcs::Preflight) -> Vec<&str> {
-    p.checks
-        .iter()
-        .filter(|c| !c.ok)
-        .map(|c| c.name.as_str())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_preflight_names_a_missing_invoice_permission_and_applies_nothing() {
