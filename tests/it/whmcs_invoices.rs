@@ -8,11 +8,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use cashgate::domain::{ClientId, Secret};
+use cashgate::domain::{ClientId, InvoiceId, Secret};
 use cashgate::merchant::WhmcsSettings;
 use cashgate::whmcs::{
-    AppliedCredit, CallOutcome, Credentials, Invoice, InvoiceId, InvoiceStatus, Rejection,
-    WhmcsClient, WhmcsRefusal,
+    AppliedCredit, CallOutcome, Credentials, Invoice, InvoiceStatus, Rejection, WhmcsClient,
+    WhmcsRefusal,
 };
 use rust_decimal::Decimal;
 
