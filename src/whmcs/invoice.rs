@@ -52,6 +52,22 @@ impl InvoiceStatus {
     }
 }
 
+impl std::fmt::Display for InvoiceStatus {
+    /// WHMCS's own words for it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InvoiceStatus::Draft => "Draft",
+            InvoiceStatus::Unpaid => "Unpaid",
+            InvoiceStatus::Paid => "Paid",
+            InvoiceStatus::Cancelled => "Cancelled",
+            InvoiceStatus::Refunded => "Refunded",
+            InvoiceStatus::Collections => "Collections",
+            InvoiceStatus::PaymentPending => "Payment Pending",
+            InvoiceStatus::Other(text) => text,
+        })
+    }
+}
+
 /// What `GetInvoice` says about an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Invoice {
