@@ -14,6 +14,8 @@ mod connections;
 mod crediting;
 mod diagram;
 mod ingest;
+mod invoices;
+mod invoices_faults;
 mod limits;
 mod machine_props;
 mod malformed;
