@@ -152,10 +152,10 @@ impl WhmcsEmulator {
 
 pub(super) fn apply_credit_plan(s: &mut State, p: &HashMap<String, String>) -> Plan {
     let asked = php_int(p.get("invoiceid").map(String::as_str).unwrap_or_default());
-    if let Some((id, status)) = s.close_before_apply.take_if(|(id, _)| *id == asked) {
-        if let Some(invoice) = s.invoices.get_mut(&id) {
-            invoice.status = status;
-        }
+    if let Some((id, status)) = s.close_before_apply.take_if(|(id, _)| *id == asked)
+        && let Some(invoice) = s.invoices.get_mut(&id)
+    {
+        invoice.status = status;
     }
     let fault = s.apply_faults.pop_front().or(s.apply_fault_always);
     if fault == Some(CommitFault::FailBefore500) {
