@@ -315,30 +315,3 @@ async fn invoice_id_is_optional_and_a_bad_one_is_refused_naming_it() {
     assert_eq!(empty.status, 200, "an empty invoice_id is none: {empty:?}");
     assert_eq!(empty.body["invoice"], Value::Null);
 }
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_check_without_an_invoice_credits_as_before_and_touches_no_invoice() {
-    let daemon = spawn_daemon(|_| {}).await;
-    daemon.default_store().await;
-    let invoice = daemon.whmcs.create_invoice(CLIENT, "100.00", "Unpaid");
-    daemon.ingest_tx("014412345678", "01012345678", "100").await;
-    // Exactly the public module's fields: no client_id, no invoice_id.
-    let reply = daemon
-        .check(&[
-            ("phone", "01012345678"),
-            ("amount", "100"),
-            ("user_name", "Jane Doe (42)"),
-            ("store_id", STORE),
-            ("lang", "en"),
-        ])
-        .await;
-    assert_eq!(reply.body["status"], true, "{reply:?}");
-    assert_eq!(reply.body["invoice"], Value::Null);
-    assert_eq!(daemon.whmcs.balance(CLIENT), "100.00");
-    assert_eq!(daemon.whmcs.get_invoice_calls(), 0);
-    assert_eq!(daemon.whmcs.apply_credit_calls(), 0);
-    assert_eq!(
-        daemon.whmcs.invoice(invoice).expect("invoice").status,
-        "Unpaid"
-    );
-}

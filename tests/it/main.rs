@@ -30,4 +30,5 @@ mod whmcs_invoices;
 mod whmcs_invoices_preflight;
 mod whmcs_module;
 mod whmcs_module_contract;
+mod whmcs_module_invoices;
 mod whmcs_module_php;
