@@ -21,7 +21,6 @@
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::crediting::ABSENT_READINGS;
 use super::{Payments, Written};
 use crate::db::{
     AuditEntry, Breaker, DbError, Effect, InvoiceAttempt, InvoiceSettlement, InvoiceState,
@@ -29,6 +28,11 @@ use crate::db::{
 };
 use crate::domain::{ClientId, InvoiceId};
 use crate::machine::StateName;
+
+/// Readings of GetInvoice, `reconcile_delay_ms` or more apart, that must
+/// all show nothing applied before ApplyCredit is sent again: WHMCS may
+/// still be running the first call (PHP goes on after our timeout).
+pub const UNCHANGED_READINGS: u32 = 2;
 
 /// What GetInvoice says about the invoice, in the terms the rules need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +123,7 @@ pub enum InvoiceStep {
 
 /// The rule after an unknown outcome, from the invoice's applied credit
 /// against `credit_before`: grown by the amount sent (or more) → applied;
-/// unchanged `ABSENT_READINGS` times on an unpaid invoice → start over;
+/// unchanged `UNCHANGED_READINGS` times on an unpaid invoice → start over;
 /// unchanged on an invoice no longer unpaid → nothing to do; any other
 /// change → an operator decides, and nothing is sent again. A refusal, or
 /// no answer `tries_max` times, also goes to an operator.
@@ -182,7 +186,7 @@ pub fn settle_unknown(
             )),
         };
     }
-    if next < ABSENT_READINGS {
+    if next < UNCHANGED_READINGS {
         return InvoiceStep::AskAgain {
             readings: next,
             why: "not on the invoice yet: reading again".into(),

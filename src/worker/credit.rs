@@ -18,7 +18,6 @@ use std::time::Duration;
 use jiff::SignedDuration;
 
 use super::backoff::backoff;
-use super::invoice::invoice_of;
 use crate::clock::Clock;
 use crate::config::WhmcsClientSettings;
 use crate::db::Invariant;
@@ -27,7 +26,7 @@ use crate::machine::{Event, State, StateName};
 use crate::merchant::StoreSettings;
 use crate::metrics::OutcomeLabels;
 use crate::payments::{
-    Breaker, Claim, DbError, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, Payments,
+    Breaker, Claim, DbError, Effect, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, Payments,
     ReconcileReading, ReconcileStep, reconcile_step,
 };
 use crate::whmcs::{
@@ -113,7 +112,8 @@ impl Crediter {
         if !due || matches!(entry.status, OutboxStatus::Done | OutboxStatus::Failed) {
             return Ok(());
         }
-        if let Some(invoice) = invoice_of(&entry) {
+        // The lane's other effect: an invoice paid from a credit (`invoice`).
+        if let Effect::ApplyCredit { invoice } = entry.effect {
             return self.settle_invoice(key, entry, invoice).await;
         }
         let Some(job) = self.job(key, entry).await? else {

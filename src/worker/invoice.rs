@@ -23,9 +23,9 @@ use crate::domain::InvoiceId;
 use crate::machine::StateName;
 use crate::merchant::StoreSettings;
 use crate::payments::{
-    Breaker, DbError, Effect, InvoiceAttempt, InvoiceCheck, InvoicePlan, InvoiceReading,
-    InvoiceSettlement, InvoiceState, InvoiceStep, OutboxEntry, OutboxKey, OutboxStatus,
-    PaymentRecord, plan_application, settle_unknown,
+    Breaker, DbError, InvoiceAttempt, InvoiceCheck, InvoicePlan, InvoiceReading, InvoiceSettlement,
+    InvoiceState, InvoiceStep, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord,
+    plan_application, settle_unknown,
 };
 use crate::whmcs::{CallOutcome, Credentials, Invoice, Rejection, WhmcsRefusal};
 
@@ -418,13 +418,5 @@ fn reading(invoice: &Invoice) -> InvoiceReading {
         status: invoice.status.to_string(),
         credit: invoice.credit,
         balance: invoice.balance,
-    }
-}
-
-/// Which effect an entry of the WHMCS lane performs.
-pub(super) fn invoice_of(entry: &OutboxEntry) -> Option<InvoiceId> {
-    match entry.effect {
-        Effect::ApplyCredit { invoice } => Some(invoice),
-        _ => None,
     }
 }
