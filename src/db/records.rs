@@ -163,7 +163,8 @@ pub struct InvoiceAttempt {
     pub amount: Decimal,
     /// The credit already applied to the invoice before the call.
     pub credit_before: Decimal,
-    /// What the invoice still owed before the call.
+    /// What the invoice still owed before the call (told to an operator
+    /// when a later reading cannot be explained).
     pub balance_before: Decimal,
 }
 

@@ -171,9 +171,13 @@ pub fn settle_unknown(
     }
     if grown != Decimal::ZERO {
         return failed(format!(
-            "after an ApplyCredit of {} with an unknown outcome the invoice's credit went from {} to {}: \
-             check the invoice in WHMCS; nothing is sent again",
-            attempt.amount, attempt.credit_before, reading.credit
+            "after an ApplyCredit of {} with an unknown outcome the invoice's credit went from {} to {} \
+             and its balance from {} to {}: check the invoice in WHMCS; nothing is sent again",
+            attempt.amount,
+            attempt.credit_before,
+            reading.credit,
+            attempt.balance_before,
+            reading.balance
         ));
     }
     if !reading.unpaid {
@@ -294,10 +298,12 @@ impl Payments {
             let Some(before) = tx.payment(&entry.payment_id)? else {
                 return Ok(None);
             };
-            let open = before
-                .invoice
-                .as_ref()
-                .is_some_and(|i| i.id == settlement.id && i.state == InvoiceState::Pending);
+            // Only a credited payment's pending settlement is ever written.
+            let open = before.state_name() == StateName::Credited
+                && before
+                    .invoice
+                    .as_ref()
+                    .is_some_and(|i| i.id == settlement.id && i.state == InvoiceState::Pending);
             if !open || !tx.swap_outbox(key, entry, next)? {
                 return Ok(None);
             }

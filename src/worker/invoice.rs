@@ -66,9 +66,8 @@ impl Crediter {
         }
         if job.entry.status == OutboxStatus::InFlight {
             let why = "the daemon stopped while ApplyCredit was in flight".to_owned();
-            return self
-                .unknown(&job, &job.entry, &job.settlement, why, 0)
-                .await;
+            let stored = (&job.entry, &job.settlement);
+            return self.unknown(&job, stored, why, 0).await;
         }
         if job.entry.needs_reconcile {
             return self.reconcile_invoice(&job).await;
@@ -118,9 +117,7 @@ impl Crediter {
         let stored = (&job.entry, &job.settlement);
         if job.settings.whmcs.api_url.trim().is_empty() {
             let why = "the store has no WHMCS api_url: set it with PUT /admin/stores/{id}";
-            return self
-                .settle(job, stored, InvoiceState::Failed, None, Some(why.into()))
-                .await;
+            return self.fail(job, stored, why.into()).await;
         }
         if job.entry.tries >= self.settings.credit_tries_max {
             let why = format!(
@@ -128,9 +125,7 @@ impl Crediter {
                 job.entry.tries,
                 job.settlement.message.as_deref().unwrap_or("no answer")
             );
-            return self
-                .settle(job, stored, InvoiceState::Failed, None, Some(why))
-                .await;
+            return self.fail(job, stored, why).await;
         }
         let creds = Credentials::from(&job.settings.whmcs);
         let invoice = job.settlement.id;
@@ -143,7 +138,8 @@ impl Crediter {
             }
             CallOutcome::Transient(why) | CallOutcome::Unknown(why) => {
                 let why = format!("GetInvoice: {why}");
-                return self.retry(job, stored, job.entry.tries + 1, why).await;
+                let tries = job.entry.tries.saturating_add(1);
+                return self.retry(job, stored, tries, why).await;
             }
         };
         let payer = job.record.client_id;
@@ -184,7 +180,7 @@ impl Crediter {
                 let why = format!("nothing reached WHMCS: {why}");
                 self.retry(job, stored, in_flight.tries, why).await
             }
-            CallOutcome::Unknown(why) => self.unknown(job, &in_flight, &sent, why, 0).await,
+            CallOutcome::Unknown(why) => self.unknown(job, stored, why, 0).await,
         }
     }
 
@@ -194,9 +190,7 @@ impl Crediter {
         let Some(attempt) = &job.settlement.attempt else {
             let why = "an ApplyCredit outcome is unknown but its attempt was not recorded: \
                        check the invoice in WHMCS";
-            return self
-                .settle(job, stored, InvoiceState::Failed, None, Some(why.into()))
-                .await;
+            return self.fail(job, stored, why.into()).await;
         };
         let creds = Credentials::from(&job.settings.whmcs);
         let outcome = self.client.get_invoice(&creds, job.settlement.id).await;
@@ -230,8 +224,7 @@ impl Crediter {
                 self.later(job, stored, later, None).await
             }
             InvoiceStep::AskAgain { readings, why } => {
-                self.unknown(job, &job.entry, &job.settlement, why, readings)
-                    .await
+                self.unknown(job, stored, why, readings).await
             }
         }
     }
@@ -263,20 +256,12 @@ impl Crediter {
                 self.settle(job, stored, InvoiceState::NotUnpaid, None, Some(why))
                     .await
             }
+            // Only ApplyCredit says so, and its in-flight mark counted the try.
             WhmcsRefusal::ExceedsInvoiceBalance => {
-                let tries = stored.0.tries.max(job.entry.tries + 1);
-                self.retry(
-                    job,
-                    stored,
-                    tries,
-                    format!("{why}: reading the invoice again"),
-                )
-                .await
+                let why = format!("{why}: reading the invoice again");
+                self.retry(job, stored, stored.0.tries, why).await
             }
-            _ => {
-                self.settle(job, stored, InvoiceState::Failed, None, Some(why))
-                    .await
-            }
+            _ => self.fail(job, stored, why).await,
         }
     }
 
@@ -290,9 +275,7 @@ impl Crediter {
     ) -> Result<(), DbError> {
         if tries >= self.settings.credit_tries_max {
             let why = format!("gave up after {tries} tries: {why}");
-            return self
-                .settle(job, stored, InvoiceState::Failed, None, Some(why))
-                .await;
+            return self.fail(job, stored, why).await;
         }
         let s = &self.settings;
         let later = Later {
@@ -309,8 +292,7 @@ impl Crediter {
     async fn unknown(
         &self,
         job: &InvoiceJob,
-        entry: &OutboxEntry,
-        settlement: &InvoiceSettlement,
+        stored: (&OutboxEntry, &InvoiceSettlement),
         why: String,
         readings: u32,
     ) -> Result<(), DbError> {
@@ -325,13 +307,13 @@ impl Crediter {
                     s.retry_max_ms.max(s.reconcile_delay_ms),
                 ),
             },
-            tries: entry.tries,
+            tries: stored.0.tries,
             needs_reconcile: true,
             reconcile_tries: readings,
             why: format!("outcome unknown, not sent again before GetInvoice settles it: {why}"),
         };
         tracing::warn!(payment_id = %job.record.id, why = later.why, "ApplyCredit outcome unknown: will read the invoice");
-        self.later(job, (entry, settlement), later, None).await
+        self.later(job, stored, later, None).await
     }
 
     /// Records that the settlement goes on later, in one write.
@@ -384,6 +366,17 @@ impl Crediter {
         };
         tracing::info!(payment_id = %job.record.id, invoice = %ended.id, state = ?state, message = ?ended.message, "invoice settlement ended");
         self.record(job, entry, &next, &ended, None).await
+    }
+
+    /// Ends the settlement `failed`, for an operator.
+    async fn fail(
+        &self,
+        job: &InvoiceJob,
+        stored: (&OutboxEntry, &InvoiceSettlement),
+        why: String,
+    ) -> Result<(), DbError> {
+        self.settle(job, stored, InvoiceState::Failed, None, Some(why))
+            .await
     }
 
     async fn record(
