@@ -6,7 +6,8 @@
 //! data folder. At the end no transaction is credited twice in the ledger,
 //! each `credited` payment has exactly one credit, every other credit
 //! belongs to a `credit_unknown` payment, and every payment is final or
-//! waits for an operator with a reason.
+//! waits for an operator with a reason; and the data folder, reopened,
+//! passes `Payments::verify`.
 //!
 //! A third of the payments name an invoice (some for the whole credit,
 //! some larger than it), and ApplyCredit gets faults too: at the end no
@@ -92,6 +93,15 @@ async fn run() {
     explain_duplicates(&daemon, &payments, &whmcs).await;
     verify(&payments, &whmcs, cycles, started.elapsed());
     daemon.kill();
+    // What the data folder itself says: one live claim per transaction,
+    // complete audit trails, every outbox entry accounted for, indexes
+    // and counts true to the records.
+    let store = cashgate::payments::Payments::open(&data, Default::default()).expect("reopen");
+    let problems = store.verify().expect("verify");
+    assert!(
+        problems.is_empty(),
+        "the data folder is inconsistent: {problems:#?}"
+    );
 }
 
 /// One of the faults of a call that changes something (AddCredit or
