@@ -210,6 +210,7 @@ fn seed(dir: &Path, n: usize) -> Vec<String> {
             phone,
             amount,
             lang: Lang::En,
+            invoice: None,
         };
         let record = store
             .create_payment(&new, now)

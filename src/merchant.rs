@@ -1,5 +1,6 @@
 //! A merchant's store settings: its WHMCS, currency rate, ingest token,
-//! anti-spam rules, windows and check IPs (docs/design.md, "Stores").
+//! anti-spam rules, windows, check IPs and return origins (docs/design.md,
+//! "Stores").
 //! Store settings live in the database (admin API), not in the config
 //! file; `crate::stores` reads and saves them.
 
@@ -8,12 +9,13 @@ use std::net::IpAddr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Amount, Email, Lang, Secret, Window};
+use crate::domain::{Amount, Email, Lang, Origin, Secret, Window};
 use crate::machine::Policy;
 
 const STORE_NAME_CHARS_MAX: usize = 200;
 const APPROVERS_MAX: usize = 20;
 const CHECK_IPS_MAX: usize = 50;
+const RETURN_ORIGINS_MAX: usize = 20;
 
 /// Everything cashgate knows about one merchant's store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,10 @@ pub struct StoreSettings {
     /// The store's WHMCS servers: checks from them skip the per-IP limit.
     #[serde(default)]
     pub check_ips: Vec<IpAddr>,
+    /// Where a status page may link the customer back to (`return_url`);
+    /// when not set, the origin of `whmcs.api_url` (see `return_origins`).
+    #[serde(default)]
+    pub return_origins: Option<Vec<Origin>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +93,8 @@ pub enum SettingsError {
     TooManyCheckIps,
     #[error("whmcs.api_url must start with http:// or https://")]
     ApiUrl,
+    #[error("at most {RETURN_ORIGINS_MAX} return_origins")]
+    TooManyReturnOrigins,
 }
 
 fn one() -> Decimal {
@@ -116,6 +124,7 @@ impl Default for StoreSettings {
             anti_spam: AntiSpamSettings::default(),
             search_window: thirty_minutes(),
             check_ips: Vec::new(),
+            return_origins: None,
         }
     }
 }
@@ -182,11 +191,30 @@ impl StoreSettings {
         if self.check_ips.len() > CHECK_IPS_MAX {
             return Err(SettingsError::TooManyCheckIps);
         }
+        if self.return_origins.as_ref().map_or(0, Vec::len) > RETURN_ORIGINS_MAX {
+            return Err(SettingsError::TooManyReturnOrigins);
+        }
         let url = self.whmcs.api_url.trim();
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(SettingsError::ApiUrl);
         }
         Ok(())
+    }
+
+    /// The origins a `return_url` may point at: `return_origins` when set,
+    /// else the origin of `whmcs.api_url` (the WHMCS the invoices are in),
+    /// so the link back to an invoice works without more settings.
+    pub fn return_origins(&self) -> Vec<Origin> {
+        match &self.return_origins {
+            Some(origins) => origins.clone(),
+            None => Origin::of_url(&self.whmcs.api_url).into_iter().collect(),
+        }
+    }
+
+    /// Whether a status page may keep this `return_url`: an http(s) URL
+    /// on one of [`return_origins`](Self::return_origins).
+    pub fn allows_return_url(&self, url: &str) -> bool {
+        Origin::of_url(url).is_ok_and(|origin| self.return_origins().contains(&origin))
     }
 
     /// What the payment machine's guards need from these settings.
@@ -251,6 +279,64 @@ mod tests {
         assert!(rotated.ingest_token.matches("new"));
         assert!(StoreSettings::from_put_body(b"[1]", None).is_err());
         assert!(StoreSettings::from_put_body(br#"{"currency_rate": "0"}"#, None).is_err());
+    }
+
+    #[test]
+    fn return_urls_are_kept_only_on_the_whmcs_origin_by_default() {
+        let body = br#"{"whmcs": {"api_url": "https://Billing.example.com/whmcs/"}}"#;
+        let s = StoreSettings::from_put_body(body, None).unwrap();
+        assert_eq!(s.return_origins, None);
+        assert_eq!(
+            s.return_origins(),
+            vec![Origin::parse("https://billing.example.com").unwrap()]
+        );
+        assert!(s.allows_return_url("https://billing.example.com/whmcs/viewinvoice.php?id=7"));
+        for other in [
+            "http://billing.example.com/viewinvoice.php?id=7",
+            "https://billing.example.com:8443/viewinvoice.php",
+            "https://evil.example/viewinvoice.php",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!s.allows_return_url(other), "{other}");
+        }
+        assert!(
+            StoreSettings::default().return_origins().is_empty(),
+            "no WHMCS, no link back"
+        );
+    }
+
+    #[test]
+    fn return_origins_replace_the_default_and_are_checked() {
+        let body = br#"{"whmcs": {"api_url": "https://billing.example.com"},
+            "return_origins": ["https://portal.example.com", "http://127.0.0.1:8080/"]}"#;
+        let s = StoreSettings::from_put_body(body, None).unwrap();
+        assert!(s.allows_return_url("https://portal.example.com/viewinvoice.php?id=1"));
+        assert!(s.allows_return_url("http://127.0.0.1:8080/x"));
+        assert!(!s.allows_return_url("https://billing.example.com/viewinvoice.php"));
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            json["return_origins"],
+            serde_json::json!(["https://portal.example.com", "http://127.0.0.1:8080"])
+        );
+        for bad in [
+            r#"{"return_origins": ["https://portal.example.com/path"]}"#,
+            r#"{"return_origins": ["ftp://portal.example.com"]}"#,
+            r#"{"return_origins": "https://portal.example.com"}"#,
+        ] {
+            assert!(
+                StoreSettings::from_put_body(bad.as_bytes(), None).is_err(),
+                "{bad}"
+            );
+        }
+        let many: Vec<String> = (0..21)
+            .map(|i| format!("https://s{i}.example.com"))
+            .collect();
+        let body = serde_json::json!({ "return_origins": many }).to_string();
+        assert_eq!(
+            StoreSettings::from_put_body(body.as_bytes(), None).map(|_| ()),
+            Err(PutError::Invalid(SettingsError::TooManyReturnOrigins))
+        );
     }
 
     #[test]

@@ -6,7 +6,14 @@
 //! data folder. At the end no transaction is credited twice in the ledger,
 //! each `credited` payment has exactly one credit, every other credit
 //! belongs to a `credit_unknown` payment, and every payment is final or
-//! waits for an operator with a reason.
+//! waits for an operator with a reason; and the data folder, reopened,
+//! passes `Payments::verify`.
+//!
+//! A third of the payments name an invoice (some for the whole credit,
+//! some larger than it), and ApplyCredit gets faults too: at the end no
+//! invoice has two applications, every `applied` invoice has exactly one
+//! of the amount recorded, and every application belongs to a credited
+//! payment whose invoice is `applied` (or `failed`, for an operator).
 //!
 //! `CRASH_CYCLES` (default 20) and `CRASH_PAYMENTS` (default 200) scale it.
 //! `CRASH_SECONDS` (default none) stops starting new cycles once that much
@@ -30,7 +37,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use binary::Binary;
-use emulator::{AddCreditFault, WhmcsEmulator};
+use emulator::{CommitFault, WhmcsEmulator};
 use serde_json::{Value, json};
 
 const STATES: [&str; 8] = [
@@ -91,15 +98,10 @@ async fn run() {
             put_store(&daemon, &whmcs).await;
         }
         for _ in 0..3 {
-            let fault = match rng.below(4) {
-                0 => AddCreditFault::CommitThenDrop,
-                1 => AddCreditFault::CommitThen500,
-                2 => AddCreditFault::CommitThenStall(Duration::from_millis(400)),
-                _ => AddCreditFault::FailBefore500,
-            };
-            whmcs.fail_next_add_credit(1, fault);
+            whmcs.fail_next_add_credit(1, commit_fault(&mut rng));
+            whmcs.fail_next_apply_credit(1, commit_fault(&mut rng));
         }
-        let storm = storm(&daemon, sent, per_cycle);
+        let storm = storm(&daemon, &whmcs, sent, per_cycle);
         let kill_after = Duration::from_millis(rng.below(700));
         let _ = tokio::time::timeout(kill_after, storm).await;
         sent += per_cycle;
@@ -107,13 +109,43 @@ async fn run() {
     }
     // A last run without faults or kills settles what can be settled.
     let daemon = Binary::start(&config, &data);
-    let payments = settle(&daemon).await;
+    let payments = settle(&daemon, sent).await;
     explain_duplicates(&daemon, &payments, &whmcs).await;
     // Under a time budget, report the cycles that ran.
     let cycles = cycles_run;
     summarize(&payments, &whmcs, cycles, started.elapsed());
     verify(&payments, &whmcs, cycles, started.elapsed());
     daemon.kill();
+    // What the data folder itself says: one live claim per transaction,
+    // complete audit trails, every outbox entry accounted for, indexes
+    // and counts true to the records.
+    let store = cashgate::payments::Payments::open(&data, Default::default()).expect("reopen");
+    let problems = store.verify().expect("verify");
+    assert!(
+        problems.is_empty(),
+        "the data folder is inconsistent: {problems:#?}"
+    );
+}
+
+/// One of the faults of a call that changes something (AddCredit or
+/// ApplyCredit).
+fn commit_fault(rng: &mut Rng) -> CommitFault {
+    match rng.below(4) {
+        0 => CommitFault::CommitThenDrop,
+        1 => CommitFault::CommitThen500,
+        2 => CommitFault::CommitThenStall(Duration::from_millis(400)),
+        _ => CommitFault::FailBefore500,
+    }
+}
+
+/// The invoice payment `i` names, if any: every third one, for the whole
+/// credit (`100 + i`) or for 50 more than it (paid in part).
+fn invoice_total(i: usize) -> Option<String> {
+    match i % 6 {
+        0 => Some(format!("{}.00", 100 + i)),
+        3 => Some(format!("{}.00", 150 + i)),
+        _ => None,
+    }
 }
 
 fn write_config(dir: &Path, data: &Path) -> std::path::PathBuf {
@@ -144,14 +176,19 @@ async fn put_store(daemon: &Binary, whmcs: &WhmcsEmulator) {
     assert!(r.status().is_success(), "{r:?}");
 }
 
-/// Payments `first..first + n`: each a transaction and a module check,
-/// all at once. Requests cut by the kill simply fail.
-async fn storm(daemon: &Binary, first: usize, n: usize) {
+/// Payments `first..first + n`: each a transaction and a module check
+/// (with an invoice for some), all at once. Requests cut by the kill
+/// simply fail.
+async fn storm(daemon: &Binary, whmcs: &WhmcsEmulator, first: usize, n: usize) {
     let mut tasks = tokio::task::JoinSet::new();
     for i in first..first + n {
         let http = daemon.http.clone();
         let ingest = daemon.url("/api/stores/5/transactions");
         let check = daemon.url("/api/payment_link_check");
+        let client = u32::try_from(i + 1).expect("client id");
+        let invoice = invoice_total(i)
+            .map(|total| whmcs.create_invoice(client, &total, "Unpaid").to_string())
+            .unwrap_or_default();
         tasks.spawn(async move {
             let amount = format!("{}", 100 + i);
             let tx =
@@ -163,6 +200,7 @@ async fn storm(daemon: &Binary, first: usize, n: usize) {
                 ("phone", "01012345678"),
                 ("amount", amount.as_str()),
                 ("client_id", client.as_str()),
+                ("invoice_id", invoice.as_str()),
             ];
             let _ = http.get(check).query(&query).send().await;
         });
@@ -170,13 +208,19 @@ async fn storm(daemon: &Binary, first: usize, n: usize) {
     while tasks.join_next().await.is_some() {}
 }
 
-/// Every payment, once none is still `crediting` (or after 120 s).
-async fn settle(daemon: &Binary) -> Vec<Value> {
+/// Most payments one list answers: more in one state would be cut.
+const LIST_MAX: usize = 1000;
+
+/// Every payment, once none is still `crediting` and no credited one's
+/// invoice is still `pending` (or after 120 s). A payment that changed
+/// state between two lists of one round is in both: that round is read
+/// again.
+async fn settle(daemon: &Binary, sent: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let mut payments = Vec::new();
         for state in STATES {
-            let url = daemon.url(&format!("/admin/payments?state={state}&limit=1000"));
+            let url = daemon.url(&format!("/admin/payments?state={state}&limit={LIST_MAX}"));
             let body: Value = daemon
                 .http
                 .get(url)
@@ -187,13 +231,24 @@ async fn settle(daemon: &Binary) -> Vec<Value> {
                 .json()
                 .await
                 .expect("json");
-            payments.extend(body["payments"].as_array().cloned().unwrap_or_default());
+            let listed = body["payments"].as_array().cloned().unwrap_or_default();
+            assert!(
+                sent <= LIST_MAX || listed.len() < LIST_MAX,
+                "{state}: the list may be cut; run at most {LIST_MAX} CRASH_PAYMENTS"
+            );
+            payments.extend(listed);
         }
+        let mut ids: Vec<&str> = payments.iter().filter_map(|p| p["id"].as_str()).collect();
+        ids.sort_unstable();
+        let moved = ids.windows(2).any(|w| w[0] == w[1]);
         let open = payments
             .iter()
-            .filter(|p| p["state"] == "crediting")
+            .filter(|p| {
+                p["state"] == "crediting"
+                    || (p["state"] == "credited" && p["invoice"]["state"] == "pending")
+            })
             .count();
-        if open == 0 || Instant::now() > deadline {
+        if (open == 0 && !moved) || Instant::now() > deadline {
             return payments;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -242,18 +297,18 @@ fn verify(payments: &[Value], whmcs: &WhmcsEmulator, cycles: usize, took: Durati
             .as_str()
             .expect("trans_id")
             .to_owned();
-        if !matches!(p["state"].as_str(), Some("rejected" | "expired")) {
-            assert!(
-                by_trans.insert(trans_id.clone(), p).is_none(),
-                "two live payments claim {trans_id}"
-            );
+        if !matches!(p["state"].as_str(), Some("rejected" | "expired"))
+            && let Some(other) = by_trans.insert(trans_id.clone(), p)
+        {
+            panic!("two live payments claim {trans_id}: {other} and {p}");
         }
     }
     let mut credits = 0usize;
     let mut duplicates = 0usize;
     let mut unknown_credits = 0usize;
     for (client, ledger) in whmcs.ledgers() {
-        for line in ledger {
+        // `Credit Applied to Invoice #N` lines are checked with the invoices.
+        for line in ledger.into_iter().filter(|l| l.relid == 0) {
             credits += 1;
             let trans_id = line
                 .description
@@ -294,7 +349,9 @@ fn verify(payments: &[Value], whmcs: &WhmcsEmulator, cycles: usize, took: Durati
             other => panic!("payment left in {other}: {p}"),
         }
     }
+    let invoices = verify_invoices(payments, whmcs);
     let count = |s: &str| payments.iter().filter(|p| p["state"] == s).count();
+    println!("{invoices}");
     println!(
         "crash_credit: {cycles} cycles, {} payments ({} credited, {} credit_unknown, {} credit_failed, {} searching), \
          {credits} ledger credits ({unknown_credits} of them for credit_unknown payments), {duplicates} duplicates, {} AddCredit calls, {} GetCredits calls, {:.1} s",
@@ -318,7 +375,13 @@ fn summarize(payments: &[Value], whmcs: &WhmcsEmulator, cycles: usize, took: Dur
     for problem in problems.iter().take(20) {
         eprintln!("PROBLEM {problem}");
     }
-    let lines: Vec<_> = whmcs.ledgers().into_iter().flat_map(|(_, l)| l).collect();
+    // `Credit Applied to Invoice #N` lines (relid set) are not credits.
+    let lines: Vec<_> = whmcs
+        .ledgers()
+        .into_iter()
+        .flat_map(|(_, l)| l)
+        .filter(|l| l.relid == 0)
+        .collect();
     let credits = lines.len();
     let duplicates = lines
         .iter()
@@ -354,7 +417,7 @@ fn problems(payments: &[Value], whmcs: &WhmcsEmulator) -> Vec<String> {
         }
     }
     for (client, ledger) in whmcs.ledgers() {
-        for line in ledger {
+        for line in ledger.into_iter().filter(|l| l.relid == 0) {
             let trans_id = line.description.rsplit(' ').next().unwrap_or_default();
             if whmcs.credits_with_description(&line.description) > 1 {
                 problems.push(format!("{trans_id} credited more than once"));
@@ -389,6 +452,63 @@ fn problems(payments: &[Value], whmcs: &WhmcsEmulator) -> Vec<String> {
         }
     }
     problems
+}
+
+/// No invoice has two applications; each `applied` invoice has one, of the
+/// amount recorded; each application belongs to a credited payment whose
+/// invoice is `applied` (or `failed`, left to an operator). A summary.
+fn verify_invoices(payments: &[Value], whmcs: &WhmcsEmulator) -> String {
+    let mut states: HashMap<String, usize> = HashMap::new();
+    let mut owners: HashMap<u64, &Value> = HashMap::new();
+    for p in payments.iter().filter(|p| !p["invoice"].is_null()) {
+        let invoice = p["invoice"]["id"].as_u64().expect("invoice id");
+        assert!(
+            owners.insert(invoice, p).is_none(),
+            "two payments name {invoice}"
+        );
+        let state = p["invoice"]["state"].as_str().unwrap_or_default();
+        *states.entry(state.to_owned()).or_default() += 1;
+        let id = u32::try_from(invoice).expect("invoice id");
+        let applications = whmcs.applications_to(id);
+        assert!(
+            applications <= 1,
+            "invoice {invoice} applied {applications} times: {p}"
+        );
+        if state == "applied" {
+            let application = whmcs
+                .applications()
+                .into_iter()
+                .find(|a| a.invoice == id)
+                .unwrap_or_else(|| panic!("applied invoice {invoice} has no application: {p}"));
+            assert_eq!(
+                application.amount,
+                p["invoice"]["applied_amount"].as_str().unwrap_or_default(),
+                "{p}"
+            );
+        }
+    }
+    let applications = whmcs.applications();
+    for a in &applications {
+        let owner = owners
+            .get(&u64::from(a.invoice))
+            .unwrap_or_else(|| panic!("application to {} has no payment", a.invoice));
+        assert_eq!(owner["state"], "credited", "{owner}");
+        assert!(
+            matches!(
+                owner["invoice"]["state"].as_str(),
+                Some("applied" | "failed")
+            ),
+            "an application to {} but the payment says {owner}",
+            a.invoice
+        );
+    }
+    format!(
+        "crash_credit invoices: {} named, {applications} applications, states {states:?}, {} ApplyCredit calls, {} GetInvoice calls",
+        owners.len(),
+        whmcs.apply_credit_calls(),
+        whmcs.get_invoice_calls(),
+        applications = applications.len(),
+    )
 }
 
 /// xorshift64 for fault choice and kill moments.

@@ -155,6 +155,7 @@ fn child(dir: &Path, seed: u64) {
             phone,
             amount,
             lang: Lang::En,
+            invoice: None,
         };
         let record = store
             .create_payment(&new, now)

@@ -12,6 +12,7 @@ fuzz_target!(|bytes: &[u8]| {
     if let Ok(payment) = serde_json::from_slice::<PaymentRecord>(bytes) {
         let _ = Machine::restore(&payment.state);
         let _ = payment.hold_reasons();
+        let _ = payment.invoice_pending();
     }
     let _ = serde_json::from_slice::<TransactionRecord>(bytes);
     let _ = serde_json::from_slice::<AuditEntry>(bytes);
@@ -20,6 +21,10 @@ fuzz_target!(|bytes: &[u8]| {
     let _ = serde_json::from_slice::<Breaker>(bytes);
     if let Ok(settings) = serde_json::from_slice::<StoreSettings>(bytes) {
         let _ = settings.validate();
+        // The default return origin is read from whatever api_url says.
+        let origins = settings.return_origins();
+        assert!(origins.len() <= settings.return_origins.as_ref().map_or(1, Vec::len));
+        let _ = settings.allows_return_url(&settings.whmcs.api_url);
     }
     let _ = StoreSettings::from_put_body(bytes, None);
 });

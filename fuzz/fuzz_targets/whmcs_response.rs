@@ -6,8 +6,9 @@
 //! Input: the status's two bytes (big-endian) then the body.
 #![no_main]
 
+use cashgate::domain::InvoiceId;
 use cashgate::whmcs::{
-    CallOutcome, InvoiceId, classify, money, money_text, read_applied_credit, read_invoice,
+    CallOutcome, classify, money, money_text, read_applied_credit, read_invoice,
 };
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;

@@ -35,7 +35,8 @@ pub use error::{DbError, Invariant, Tree};
 pub use outbox::{ApproverSend, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, SendOutcome};
 pub use quarantine::{QuarantineEntry, QuarantineReason};
 pub use records::{
-    AuditEntry, AuditEvent, Claim, Deadline, PaymentRecord, PaymentSummary, TransactionRecord,
+    AuditEntry, AuditEvent, Claim, Deadline, InvoiceAttempt, InvoiceSettlement, InvoiceState,
+    PaymentRecord, PaymentSummary, TransactionRecord,
 };
 pub use timers::DueTimer;
 pub use tx::{TxResult, WriteTx, abort};

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::domain::{Email, PaymentId, TransId};
+use crate::domain::{Email, InvoiceId, PaymentId, TransId};
 use crate::machine::HoldReason;
 
 /// Where an outbox entry is stored. Opaque outside the persistence layer:
@@ -34,10 +34,11 @@ pub struct OutboxEntry {
     #[serde(default, alias = "parts_done")]
     pub approver_sends: Vec<ApproverSend>,
     /// An attempt's outcome is unknown (timeout, cut connection, crash in
-    /// flight): nothing may be sent again before GetCredits settles it.
+    /// flight): nothing may be sent again before a reading (GetCredits for
+    /// AddCredit, GetInvoice for ApplyCredit) settles it.
     #[serde(default)]
     pub needs_reconcile: bool,
-    /// GetCredits tries made to settle an unknown outcome.
+    /// Readings made to settle an unknown outcome.
     #[serde(default)]
     pub reconcile_tries: u32,
 }
@@ -129,6 +130,9 @@ pub enum Effect {
     AddCredit,
     /// A released transaction looks for the oldest payment waiting for it.
     Rematch { trans_id: TransId },
+    /// Pay the credited payment's invoice from the credit: GetInvoice,
+    /// then WHMCS ApplyCredit (at most once).
+    ApplyCredit { invoice: InvoiceId },
 }
 
 /// Each kind of effect waits in its own queue, so a stuck kind (a WHMCS
@@ -164,7 +168,7 @@ impl Effect {
     pub fn lane(&self) -> Lane {
         match self {
             Effect::NotifyApprovers { .. } => Lane::Mail,
-            Effect::AddCredit => Lane::Whmcs,
+            Effect::AddCredit | Effect::ApplyCredit { .. } => Lane::Whmcs,
             Effect::Rematch { .. } => Lane::Internal,
         }
     }
@@ -175,6 +179,7 @@ impl Effect {
             Effect::NotifyApprovers { .. } => 0,
             Effect::AddCredit => 1,
             Effect::Rematch { .. } => 2,
+            Effect::ApplyCredit { .. } => 3,
         }
     }
 }

@@ -26,10 +26,15 @@ impl WriteTx<'_> {
     }
 
     /// Replaces `before` (as read in this write) by `after`, moving every
-    /// index entry derived from it.
+    /// index entry derived from it. When nothing indexed changes (an
+    /// invoice's settlement), the index is left alone: a newer identical
+    /// check may own the check key by now, and re-indexing would take it
+    /// back.
     pub fn update_payment(&self, before: &PaymentRecord, after: &PaymentRecord) -> TxResult<()> {
-        self.unindex(before)?;
-        self.index(after)?;
+        if indexed_fields(before) != indexed_fields(after) {
+            self.unindex(before)?;
+            self.index(after)?;
+        }
         self.put(Tree::Payments, &keys::payment(&after.id), after)
     }
 
@@ -87,7 +92,8 @@ impl WriteTx<'_> {
         self.put(Tree::Transactions, &key, tx)
     }
 
-    /// Writes every index entry derived from a payment record.
+    /// Writes every index entry derived from a payment record (on insert,
+    /// a new identical check takes the check key).
     fn index(&self, r: &PaymentRecord) -> TxResult<()> {
         let id = &r.id;
         let state = r.state_name();
@@ -130,4 +136,31 @@ impl WriteTx<'_> {
         }
         Ok(())
     }
+}
+
+/// What the index entries of a payment are derived from.
+fn indexed_fields(
+    r: &PaymentRecord,
+) -> (
+    &PaymentId,
+    StateName,
+    &StoreId,
+    &Phone,
+    Amount,
+    ClientId,
+    jiff::Timestamp,
+    bool,
+    Option<super::records::Deadline>,
+) {
+    (
+        &r.id,
+        r.state_name(),
+        &r.store_id,
+        &r.phone,
+        r.amount,
+        r.client_id,
+        r.created_at,
+        r.answers_repeat_checks(),
+        r.deadline,
+    )
 }

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::domain::{Amount, ClientId, InvoiceId, Lang, PaymentId, Phone, StoreId, TransId};
 use crate::machine::{Actor, DeadlineKind, EventKind, HoldReason, IntentKind, State, StateName};
 
 /// One payment: who claims what, and where its machine is.
@@ -35,6 +35,10 @@ pub struct PaymentRecord {
     /// A check reply has reported this payment credited (`status: true`).
     #[serde(default)]
     pub credit_reported: bool,
+    /// The WHMCS invoice the check asked to pay from the credit, and how
+    /// far that got. Never part of the machine's state.
+    #[serde(default)]
+    pub invoice: Option<InvoiceSettlement>,
 }
 
 impl PaymentRecord {
@@ -57,6 +61,13 @@ impl PaymentRecord {
         let state = self.state_name();
         !state.is_final() || (state == StateName::Credited && !self.credit_reported)
     }
+
+    /// The invoice this payment still has to pay (not settled yet).
+    pub fn invoice_pending(&self) -> bool {
+        self.invoice
+            .as_ref()
+            .is_some_and(|i| i.state == InvoiceState::Pending)
+    }
 }
 
 /// The fields of a payment record that a poll's reply needs. Polls are
@@ -71,6 +82,8 @@ pub struct PaymentSummary {
     pub state: State,
     #[serde(default)]
     pub claim: Option<Claim>,
+    #[serde(default)]
+    pub invoice: Option<InvoiceSettlement>,
 }
 
 impl PaymentSummary {
@@ -87,8 +100,72 @@ impl From<&PaymentRecord> for PaymentSummary {
             lang: r.lang,
             state: r.state.clone(),
             claim: r.claim.clone(),
+            invoice: r.invoice.clone(),
         }
     }
+}
+
+/// Paying a payment's WHMCS invoice from its credit: which invoice, where
+/// that stands, and what settles an ApplyCredit whose outcome is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceSettlement {
+    pub id: InvoiceId,
+    pub state: InvoiceState,
+    /// The credit applied to the invoice (set with `applied`).
+    #[serde(default)]
+    pub applied_amount: Option<Decimal>,
+    /// WHMCS's last word on it, or why it waits or failed (for operators).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// ApplyCredit calls sent.
+    #[serde(default)]
+    pub tries: u32,
+    /// The last ApplyCredit sent, with the invoice as read just before it.
+    #[serde(default)]
+    pub attempt: Option<InvoiceAttempt>,
+}
+
+impl InvoiceSettlement {
+    /// A settlement not started yet.
+    pub fn pending(id: InvoiceId) -> InvoiceSettlement {
+        InvoiceSettlement {
+            id,
+            state: InvoiceState::Pending,
+            applied_amount: None,
+            message: None,
+            tries: 0,
+            attempt: None,
+        }
+    }
+}
+
+/// Where paying the invoice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceState {
+    /// Not paid yet: the payment is not credited, or the application is
+    /// queued, in flight or being settled.
+    Pending,
+    /// ApplyCredit applied `applied_amount` to the invoice.
+    Applied,
+    /// The invoice was not unpaid (paid by other means, cancelled, …):
+    /// nothing was applied and the credit stays with the client.
+    NotUnpaid,
+    /// Not applied, for a reason an operator must look at (`message`).
+    Failed,
+}
+
+/// An ApplyCredit call and the invoice it was made against: after an
+/// unknown outcome, GetInvoice's credit compared with `credit_before`
+/// shows whether it was applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceAttempt {
+    pub amount: Decimal,
+    /// The credit already applied to the invoice before the call.
+    pub credit_before: Decimal,
+    /// What the invoice still owed before the call (told to an operator
+    /// when a later reading cannot be explained).
+    pub balance_before: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -119,3 +119,55 @@ fn audit_entries_of_older_versions_read_their_hold_reasons_into_the_field() {
     assert_eq!(entry.reason.as_deref(), Some("see ticket 7"));
     assert!(serde_json::from_str::<AuditEntry>(&legacy.replace("matched", "bogus")).is_err());
 }
+
+#[test]
+fn payments_written_before_invoices_decode_without_one_and_settlements_round_trip() {
+    use crate::domain::{Amount, ClientId, InvoiceId, Lang, Phone, StoreId};
+    use crate::machine::State;
+    let record = PaymentRecord {
+        id: PaymentId::random().unwrap(),
+        store_id: StoreId::parse("5").unwrap(),
+        client_id: ClientId::try_from(42).unwrap(),
+        phone: Phone::parse("01012345678").unwrap(),
+        amount: Amount::parse("100").unwrap(),
+        lang: Lang::En,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 1,
+        state: State::Searching {},
+        claim: None,
+        deadline: None,
+        credit_reported: false,
+        invoice: None,
+    };
+    let mut old = serde_json::to_value(&record).unwrap();
+    old.as_object_mut().unwrap().remove("invoice");
+    assert_eq!(
+        serde_json::from_value::<PaymentRecord>(old.clone()).unwrap(),
+        record
+    );
+    let summary: PaymentSummary = serde_json::from_value(old).unwrap();
+    assert_eq!(summary.invoice, None);
+
+    let settled = PaymentRecord {
+        invoice: Some(InvoiceSettlement {
+            state: InvoiceState::Applied,
+            applied_amount: Some("6.21".parse().unwrap()),
+            tries: 1,
+            attempt: Some(InvoiceAttempt {
+                amount: "6.21".parse().unwrap(),
+                credit_before: "0".parse().unwrap(),
+                balance_before: "6.21".parse().unwrap(),
+            }),
+            ..InvoiceSettlement::pending(InvoiceId::try_from(1033).unwrap())
+        }),
+        ..record
+    };
+    let json = serde_json::to_value(&settled).unwrap();
+    assert_eq!(json["invoice"]["state"], "applied");
+    assert_eq!(json["invoice"]["id"], 1033);
+    assert_eq!(
+        serde_json::from_value::<PaymentRecord>(json).unwrap(),
+        settled
+    );
+}

@@ -2,7 +2,8 @@
 //! module makes from its callback, unchanged. Validates, then repeats,
 //! claims or waits; when the payment goes to `crediting` the reply waits
 //! (at most `check_wait_ms`) for WHMCS to confirm, so `"status": true`
-//! means the credit is there.
+//! means the credit is there — and, for a check that names an
+//! `invoice_id`, within the same wait for the invoice to be paid from it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use super::reply::{Body, json};
 use super::views::PaymentReply;
 use super::{ApiError, App, body};
 use crate::antispam::IpKey;
-use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId};
+use crate::domain::{Amount, ClientId, InvoiceId, Lang, PaymentId, Phone, StoreId};
 use crate::machine::StateName;
 use crate::payments::{CheckOutcome, NewPayment, PaymentRecord};
 
@@ -56,13 +57,26 @@ fn parse_check(params: &Params, store_id: StoreId, lang: Lang) -> Result<NewPaym
         .map_err(|e| ApiError::InvalidAmount(e.to_string()))?;
     let client_id = ClientId::from_fields(params.get("client_id"), params.get("user_name"))
         .map_err(|e| ApiError::InvalidClientId(e.to_string()))?;
+    let invoice = invoice_id(params)?;
     Ok(NewPayment {
         store_id,
         client_id,
         phone,
         amount,
         lang,
+        invoice,
     })
+}
+
+/// The optional `invoice_id`: absent or empty is none (the public module
+/// sends none); anything else must be a positive invoice id.
+fn invoice_id(params: &Params) -> Result<Option<InvoiceId>, ApiError> {
+    match params.get("invoice_id").filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(given) => InvoiceId::parse(given)
+            .map(Some)
+            .map_err(|e| ApiError::InvalidRequest(format!("invoice_id: {e}"))),
+    }
 }
 
 async fn check(
@@ -115,25 +129,33 @@ async fn check(
     Ok(PaymentReply::new(&(&waited.0).into(), lang, waited.1))
 }
 
-/// Waits up to `check_wait_ms` for a `crediting` payment to settle. Returns
-/// the payment as it then is, and whether this reply reports the credit.
+/// Waits up to `check_wait_ms` for a `crediting` payment to settle, and
+/// for a credited payment's invoice to be paid. Returns the payment as it
+/// then is, and whether this reply reports the credit.
 async fn wait_for_credit(app: &App, id: &PaymentId) -> Result<(PaymentRecord, bool), ApiError> {
     let mut changes = app.payments.changes().subscribe(id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(app.settings.check_wait_ms);
     loop {
         // Read after subscribing, so a change in between is not missed.
         let record = app.payments.payment(id)?.ok_or(ApiError::UnknownPayment)?;
-        if record.state_name() == StateName::Credited {
-            let reported = app.payments.report_credit(id)?.durable().await?;
-            let record = app.payments.payment(id)?.unwrap_or(record);
-            return Ok((record, reported));
+        let credited = record.state_name() == StateName::Credited;
+        if credited && !record.invoice_pending() {
+            return report(app, record).await;
         }
-        if record.state_name() != StateName::Crediting {
+        if !credited && record.state_name() != StateName::Crediting {
             return Ok((record, false));
         }
         match tokio::time::timeout_at(deadline, changes.changed()).await {
             Ok(Ok(())) => continue,
+            Ok(Err(_)) | Err(_) if credited => return report(app, record).await,
             Ok(Err(_)) | Err(_) => return Ok((record, false)),
         }
     }
+}
+
+/// Reports a credited payment in this reply, unless another reply did.
+async fn report(app: &App, record: PaymentRecord) -> Result<(PaymentRecord, bool), ApiError> {
+    let reported = app.payments.report_credit(&record.id)?.durable().await?;
+    let record = app.payments.payment(&record.id)?.unwrap_or(record);
+    Ok((record, reported))
 }

@@ -6,7 +6,10 @@ use super::messages;
 use crate::domain::Lang;
 use crate::machine::{HoldReason, StateName};
 use crate::merchant::StoreSettings;
-use crate::payments::{AuditEntry, OutboxEntry, PaymentRecord, PaymentSummary, TransactionRecord};
+use crate::payments::{
+    AuditEntry, InvoiceSettlement, InvoiceState, OutboxEntry, PaymentRecord, PaymentSummary,
+    TransactionRecord,
+};
 
 /// The reply of a check and of a poll (docs/design.md, "The check").
 #[derive(Debug, Serialize)]
@@ -20,6 +23,42 @@ pub struct PaymentReply {
     pub amount: String,
     pub credit_amount: Option<String>,
     pub poll_url: String,
+    /// The invoice the credit pays, `null` when the check named none.
+    pub invoice: Option<InvoiceView>,
+}
+
+/// A payment's invoice as the check form and operators see it.
+#[derive(Debug, Serialize)]
+pub struct InvoiceView {
+    pub id: u32,
+    pub state: InvoiceState,
+    /// Two places, once applied.
+    pub applied_amount: Option<String>,
+}
+
+impl InvoiceView {
+    pub fn new(s: &InvoiceSettlement) -> InvoiceView {
+        InvoiceView {
+            id: s.id.get(),
+            state: s.state,
+            applied_amount: s.applied_amount.map(two_places),
+        }
+    }
+}
+
+/// The invoice with what operators need besides: WHMCS's last word (a
+/// refusal, why it failed) and the ApplyCredit calls sent.
+#[derive(Debug, Serialize)]
+pub struct InvoiceDetail<'a> {
+    #[serde(flatten)]
+    pub view: InvoiceView,
+    pub message: Option<&'a str>,
+    pub tries: u32,
+}
+
+fn two_places(mut amount: rust_decimal::Decimal) -> String {
+    amount.rescale(2);
+    amount.to_string()
 }
 
 impl PaymentReply {
@@ -35,12 +74,9 @@ impl PaymentReply {
             payment_id: record.id.to_string(),
             transaction_id: record.claim.as_ref().map(|c| c.trans_id.to_string()),
             amount: record.amount.to_string(),
-            credit_amount: record.claim.as_ref().map(|c| {
-                let mut credit = c.credit_amount;
-                credit.rescale(2);
-                credit.to_string()
-            }),
+            credit_amount: record.claim.as_ref().map(|c| two_places(c.credit_amount)),
             poll_url: format!("/api/payments/{}", record.id),
+            invoice: record.invoice.as_ref().map(InvoiceView::new),
         }
     }
 }
@@ -62,6 +98,7 @@ pub struct PaymentDetail<'a> {
     pub claim: Option<&'a crate::payments::Claim>,
     pub deadline: Option<&'a crate::payments::Deadline>,
     pub credit_reported: bool,
+    pub invoice: Option<InvoiceDetail<'a>>,
     /// Why a `crediting` payment is not credited yet (an open breaker, an
     /// unknown outcome waiting for GetCredits, a retry after a failure).
     pub waiting: Option<String>,
@@ -96,6 +133,11 @@ impl<'a> PaymentDetail<'a> {
             claim: r.claim.as_ref(),
             deadline: r.deadline.as_ref(),
             credit_reported: r.credit_reported,
+            invoice: r.invoice.as_ref().map(|i| InvoiceDetail {
+                view: InvoiceView::new(i),
+                message: i.message.as_deref(),
+                tries: i.tries,
+            }),
             waiting: None,
             history: None,
             outbox: None,

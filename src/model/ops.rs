@@ -61,6 +61,7 @@ impl Harness {
             phone: Harness::phone(phone),
             amount: Harness::amount(amount),
             lang: Lang::En,
+            invoice: None,
         };
         let outcome = self
             .payments()?

@@ -11,9 +11,10 @@ use super::matching::claim_searching;
 use super::transition::Applied;
 use super::{Payments, Written, antispam};
 use crate::db::{
-    AuditEntry, AuditEvent, DbError, Deadline, Invariant, PaymentRecord, TxResult, WriteTx,
+    AuditEntry, AuditEvent, DbError, Deadline, Invariant, InvoiceSettlement, PaymentRecord,
+    TxResult, WriteTx,
 };
-use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId, TransId};
+use crate::domain::{Amount, ClientId, InvoiceId, Lang, PaymentId, Phone, StoreId, TransId};
 use crate::machine::{Actor, DeadlineKind, State, StateName};
 use crate::merchant::StoreSettings;
 
@@ -30,6 +31,8 @@ pub struct NewPayment {
     pub phone: Phone,
     pub amount: Amount,
     pub lang: Lang,
+    /// The WHMCS invoice to pay from the credit, if the check named one.
+    pub invoice: Option<InvoiceId>,
 }
 
 /// What a check found or made.
@@ -193,11 +196,21 @@ fn first_claimable(
     Ok(None)
 }
 
-/// An identical check's payment, if there is one.
+/// An identical check's payment, if there is one. The invoice is not
+/// part of what makes checks identical: an open payment answers a repeat
+/// whatever invoice it names, and keeps the invoice of the check that
+/// created it (a later check never points a transfer at another invoice).
+/// But a credited payment's credit belongs to its own invoice: a check for
+/// another invoice (or for none, or one when it had none) is not told of
+/// it, and starts a new payment instead.
 fn repeat_check(tx: &WriteTx, new: &NewPayment) -> TxResult<Option<CheckOutcome>> {
     let Some(record) = tx.repeat_of(&new.store_id, new.client_id, &new.phone, new.amount)? else {
         return Ok(None);
     };
+    let invoice = record.invoice.as_ref().map(|i| i.id);
+    if record.state_name() == StateName::Credited && invoice != new.invoice {
+        return Ok(None);
+    }
     Ok(Some(match report_in(tx, &record)? {
         Some(reported) => CheckOutcome::Repeat {
             record: reported,
@@ -253,6 +266,7 @@ pub(super) fn create_in(
             at: deadline_at,
         }),
         credit_reported: false,
+        invoice: new.invoice.map(InvoiceSettlement::pending),
     };
     tx.insert_payment(&record)?;
     tx.put_audit(&AuditEntry {

@@ -2,7 +2,8 @@
 //! a check ([`check`](Payments::check)), an incoming transaction
 //! ([`ingest`](Payments::ingest)), the rematch of a released transaction,
 //! decisions of approvers and operators, closing windows whose deadline
-//! passed, and recording what a WHMCS call did. HTTP handlers, workers and
+//! passed, recording what a WHMCS call did, and paying a credited
+//! payment's invoice (`invoices`). HTTP handlers, workers and
 //! the CLI call these; none of them touches the database directly.
 //!
 //! Each use case runs its whole change — the machine's transition, the
@@ -19,6 +20,7 @@ mod claims;
 mod crediting;
 mod decisions;
 mod ingest;
+mod invoices;
 mod matching;
 mod outbox;
 mod queries;
@@ -37,12 +39,16 @@ pub use check::{CheckOutcome, NewPayment};
 pub use crediting::{ABSENT_READINGS, ReconcileReading, ReconcileStep, reconcile_step};
 pub use decisions::OperatorAction;
 pub use ingest::IngestOutcome;
+pub use invoices::{
+    InvoiceCheck, InvoicePlan, InvoiceReading, InvoiceStep, plan_application, settle_unknown,
+};
 pub use transition::{Applied, NotApplied};
 
 pub use crate::db::{
     ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Db, DbError, DbOptions, Deadline,
-    DueTimer, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, PaymentSummary,
-    QuarantineEntry, QuarantineReason, SendOutcome, TransactionRecord,
+    DueTimer, Effect, InvoiceAttempt, InvoiceSettlement, InvoiceState, Lane, OutboxEntry,
+    OutboxKey, OutboxStatus, PaymentRecord, PaymentSummary, QuarantineEntry, QuarantineReason,
+    SendOutcome, TransactionRecord,
 };
 
 use crate::db::Durable;

@@ -56,6 +56,7 @@ fn new_payment(client: u32) -> NewPayment {
         phone: Phone::parse("01012345678").unwrap(),
         amount: Amount::parse("100").unwrap(),
         lang: Lang::En,
+        invoice: None,
     }
 }
 

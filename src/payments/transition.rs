@@ -1,11 +1,13 @@
 //! The change of one payment by one event: restore its machine, hand it
 //! the event, and write the new state with its audit entry, its outbox
 //! entries, its claim changes and its index entries in one atomic write.
+//! A payment with an invoice that enters `credited` also queues the
+//! invoice's settlement in that write (`invoices`).
 
 use jiff::Timestamp;
 
-use super::claims;
 use super::{Payments, Written};
+use super::{claims, invoices};
 use crate::db::{
     AuditEntry, AuditEvent, Claim, DbError, Deadline, Effect, OutboxEntry, PaymentRecord, TxResult,
     WriteTx, abort,
@@ -124,6 +126,7 @@ pub(super) fn transition_in(
     for intent in &transition.intents {
         apply_intent(tx, &mut after, intent, now)?;
     }
+    invoices::queue_on_credited(tx, transition.from, &after, now)?;
     tx.update_payment(&before, &after)?;
     let audit = audit_entry(&after, event, &transition, now);
     tx.put_audit(&audit)?;

@@ -81,7 +81,8 @@ impl Payments {
             ));
         }
         for audit in history {
-            let wants = audit.intents.iter().filter(|k| k.queues_outbox()).count();
+            let wants = audit.intents.iter().filter(|k| k.queues_outbox()).count()
+                + usize::from(super::invoices::queued_by(audit, r));
             let has = outbox.iter().filter(|e| e.version == audit.version).count();
             if wants != has {
                 problems.push(format!(

@@ -7,11 +7,11 @@
 use rust_decimal::Decimal;
 
 use super::answer::{credit_lines, new_balance};
-use super::invoice::{AppliedCredit, Invoice, InvoiceId, read_applied_credit, read_invoice};
+use super::invoice::{AppliedCredit, Invoice, read_applied_credit, read_invoice};
 use super::outcome::{CallOutcome, Rejection, WhmcsRefusal};
 use super::transport::WhmcsClient;
 use super::{Credentials, CreditLine, description};
-use crate::domain::{ClientId, TransId};
+use crate::domain::{ClientId, InvoiceId, TransId};
 
 impl WhmcsClient {
     /// Credits `amount` to `client` for `trans_id`. WHMCS has no duplicate

@@ -1,9 +1,8 @@
-//! Invoices as WHMCS describes them: the [`InvoiceId`], what `GetInvoice`
-//! says about one ([`Invoice`]), and what `ApplyCredit` says it did
-//! ([`AppliedCredit`]). The readers are pure (JSON in, typed value or a
-//! typed reason out), so the unit tests and the fuzzer drive them directly.
-
-use std::fmt;
+//! Invoices as WHMCS describes them: what `GetInvoice` says about one
+//! ([`Invoice`]) and what `ApplyCredit` says it did ([`AppliedCredit`]).
+//! The readers are pure (JSON in, typed value or a typed reason out), so
+//! the unit tests and the fuzzer drive them directly. Invoice ids are
+//! [`InvoiceId`]s, parsed at the edge like the other domain values.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -11,65 +10,10 @@ use serde_json::Value;
 
 use super::answer::text;
 use super::money::{MoneyError, money, money_field};
-use crate::domain::ClientId;
+use crate::domain::{ClientId, InvoiceId};
 
-/// WHMCS keeps invoice ids in a signed 32-bit column.
-const INVOICE_ID_MAX: u32 = i32::MAX as u32;
 /// Longest status text kept from an answer, in characters.
 const STATUS_CHARS_MAX: usize = 40;
-
-/// A positive WHMCS invoice id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "u32", into = "u32")]
-pub struct InvoiceId(u32);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invoice id must be a whole number from 1 to 2147483647")]
-pub struct InvoiceIdError;
-
-impl InvoiceId {
-    /// Parses a bare invoice id such as `1033`.
-    pub fn parse(input: &str) -> Result<InvoiceId, InvoiceIdError> {
-        let digits = input.trim();
-        if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(InvoiceIdError);
-        }
-        let n: u32 = digits.parse().map_err(|_| InvoiceIdError)?;
-        InvoiceId::try_from(n)
-    }
-
-    pub fn get(&self) -> u32 {
-        self.0
-    }
-}
-
-impl TryFrom<u32> for InvoiceId {
-    type Error = InvoiceIdError;
-    fn try_from(n: u32) -> Result<Self, Self::Error> {
-        if n == 0 || n > INVOICE_ID_MAX {
-            return Err(InvoiceIdError);
-        }
-        Ok(InvoiceId(n))
-    }
-}
-
-impl From<InvoiceId> for u32 {
-    fn from(id: InvoiceId) -> u32 {
-        id.0
-    }
-}
-
-impl fmt::Display for InvoiceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl fmt::Debug for InvoiceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "InvoiceId({})", self.0)
-    }
-}
 
 /// An invoice's status. Only `Unpaid` invoices take credit; a status this
 /// version does not know is kept as text and treated as not unpaid.
@@ -105,6 +49,22 @@ impl InvoiceStatus {
 
     pub fn is_unpaid(&self) -> bool {
         matches!(self, InvoiceStatus::Unpaid)
+    }
+}
+
+impl std::fmt::Display for InvoiceStatus {
+    /// WHMCS's own words for it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InvoiceStatus::Draft => "Draft",
+            InvoiceStatus::Unpaid => "Unpaid",
+            InvoiceStatus::Paid => "Paid",
+            InvoiceStatus::Cancelled => "Cancelled",
+            InvoiceStatus::Refunded => "Refunded",
+            InvoiceStatus::Collections => "Collections",
+            InvoiceStatus::PaymentPending => "Payment Pending",
+            InvoiceStatus::Other(text) => text,
+        })
     }
 }
 

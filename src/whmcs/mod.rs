@@ -28,8 +28,7 @@ mod transport;
 pub use answer::{credit_lines, new_balance};
 pub use classify::{MESSAGE_CHARS_MAX, classify};
 pub use invoice::{
-    AppliedCredit, Invoice, InvoiceAnswerError, InvoiceId, InvoiceIdError, InvoiceStatus,
-    read_applied_credit, read_invoice,
+    AppliedCredit, Invoice, InvoiceAnswerError, InvoiceStatus, read_applied_credit, read_invoice,
 };
 pub use money::{MONEY_CHARS_MAX, MONEY_WHOLE_DIGITS_MAX, MoneyError, money, money_text};
 pub use outcome::{CallOutcome, Rejection, WhmcsRefusal};

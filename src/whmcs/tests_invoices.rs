@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::domain::ClientId;
+use crate::domain::{ClientId, InvoiceId};
 
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -296,31 +296,6 @@ fn an_apply_credit_answer_says_what_was_applied() {
         read_applied_credit(&other, asked),
         Err(InvoiceAnswerError::OtherInvoice { .. })
     ));
-}
-
-#[test]
-fn invoice_ids_are_positive_32_bit_numbers() {
-    assert_eq!(InvoiceId::parse("1033").map(|i| i.get()), Ok(1033));
-    assert_eq!(InvoiceId::parse(" 7 ").map(|i| i.get()), Ok(7));
-    assert_eq!(
-        InvoiceId::parse("2147483647").map(|i| i.get()),
-        Ok(2_147_483_647)
-    );
-    for bad in [
-        "0",
-        "",
-        "-1",
-        "2147483648",
-        "1.0",
-        "12a",
-        "99999999999",
-        "+5",
-    ] {
-        assert_eq!(InvoiceId::parse(bad), Err(InvoiceIdError), "{bad}");
-    }
-    let json = serde_json::to_value(invoice_id(12)).unwrap();
-    assert_eq!(json, json!(12));
-    assert!(serde_json::from_value::<InvoiceId>(json!(0)).is_err());
 }
 
 proptest! {

@@ -8,25 +8,25 @@
 //! GetCredits shows whether the credit is there. An attempt found in
 //! flight after a restart is an unknown outcome. Calls to one store run
 //! one at a time, so concurrent payments cannot each make a failing call.
+//! The lane's other effect, paying a credited payment's invoice, is in
+//! `invoice` (same lock, same breaker).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::SignedDuration;
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
 
 use super::backoff::backoff;
 use crate::clock::Clock;
-use crate::config::{WhmcsClientSettings, WorkerSettings};
+use crate::config::WhmcsClientSettings;
 use crate::db::Invariant;
 use crate::domain::StoreId;
 use crate::machine::{Event, State, StateName};
 use crate::merchant::StoreSettings;
 use crate::metrics::OutcomeLabels;
 use crate::payments::{
-    Breaker, Claim, DbError, Lane, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, Payments,
+    Breaker, Claim, DbError, Effect, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, Payments,
     ReconcileReading, ReconcileStep, reconcile_step,
 };
 use crate::whmcs::{
@@ -71,20 +71,20 @@ impl Crediter {
         }
     }
 
-    fn store_lock(&self, store: &StoreId) -> Arc<tokio::sync::Mutex<()>> {
+    pub(super) fn store_lock(&self, store: &StoreId) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.store_locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(store.clone()).or_default().clone()
     }
 
     /// Claims `key` for this process; false if it is already being performed.
-    fn start(&self, key: &OutboxKey) -> bool {
+    pub(super) fn start(&self, key: &OutboxKey) -> bool {
         self.in_progress
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key.clone())
     }
 
-    fn end(&self, key: &OutboxKey) {
+    pub(super) fn end(&self, key: &OutboxKey) {
         self.in_progress
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -112,12 +112,16 @@ impl Crediter {
         if !due || matches!(entry.status, OutboxStatus::Done | OutboxStatus::Failed) {
             return Ok(());
         }
+        // The lane's other effect: an invoice paid from a credit (`invoice`).
+        if let Effect::ApplyCredit { invoice } = entry.effect {
+            return self.settle_invoice(key, entry, invoice).await;
+        }
         let Some(job) = self.job(key, entry).await? else {
             return Ok(());
         };
         // Re-read after waiting: another task may have tripped the breaker.
         if let Some(breaker) = self.payments.breaker(&job.record.store_id)? {
-            return self.wait_for_breaker(&job, &breaker).await;
+            return self.wait_for_breaker(&job.key, &job.entry, &breaker).await;
         }
         if job.entry.status == OutboxStatus::InFlight {
             // A call was in flight when the daemon stopped: its outcome is unknown.
@@ -131,7 +135,11 @@ impl Crediter {
     }
 
     /// Closes an entry whose payment moved on or is gone.
-    async fn close_stale(&self, key: &OutboxKey, entry: &OutboxEntry) -> Result<(), DbError> {
+    pub(super) async fn close_stale(
+        &self,
+        key: &OutboxKey,
+        entry: &OutboxEntry,
+    ) -> Result<(), DbError> {
         let done = OutboxEntry {
             status: OutboxStatus::Done,
             ..entry.clone()
@@ -376,25 +384,34 @@ impl Crediter {
             .map(|_| ())
     }
 
-    /// The payment waits, visibly, while its store's breaker is open.
-    async fn wait_for_breaker(&self, job: &Job, breaker: &Breaker) -> Result<(), DbError> {
+    /// The entry waits, visibly, while its store's breaker is open.
+    pub(super) async fn wait_for_breaker(
+        &self,
+        key: &OutboxKey,
+        entry: &OutboxEntry,
+        breaker: &Breaker,
+    ) -> Result<(), DbError> {
         let next = OutboxEntry {
             due_at: self.clock.now()
                 + SignedDuration::from_millis(
                     i64::try_from(self.settings.breaker_recheck_ms).unwrap_or(i64::MAX),
                 ),
             last_error: Some(breaker.describe()),
-            ..job.entry.clone()
+            ..entry.clone()
         };
         self.payments
-            .update_outbox(&job.key, &job.entry, &next)?
+            .update_outbox(key, entry, &next)?
             .durable()
             .await
             .map(|_| ())
     }
 
     /// A breaker for refusals that would get the platform's IP banned.
-    fn breaker_for(&self, record: &PaymentRecord, rejection: &Rejection) -> Option<Breaker> {
+    pub(super) fn breaker_for(
+        &self,
+        record: &PaymentRecord,
+        rejection: &Rejection,
+    ) -> Option<Breaker> {
         rejection.trips_breaker().then(|| Breaker {
             opened_at: self.clock.now(),
             reason: rejection.message.clone(),
@@ -404,81 +421,5 @@ impl Crediter {
             },
             payment_id: record.id.clone(),
         })
-    }
-}
-
-/// Removes a key from `in_progress` when dropped (also on a panic).
-struct InProgress<'a> {
-    crediter: &'a Crediter,
-    key: &'a OutboxKey,
-}
-
-impl Drop for InProgress<'_> {
-    fn drop(&mut self) {
-        self.crediter.end(self.key);
-    }
-}
-
-/// Polls the WHMCS lane and performs due entries, at most
-/// `concurrency_max` at once, until `stop` turns true. Calls in flight at
-/// shutdown are left to finish for up to the WHMCS timeout; one abandoned
-/// is reconciled after the restart.
-pub async fn run_credits(
-    crediter: Arc<Crediter>,
-    workers: WorkerSettings,
-    mut stop: watch::Receiver<bool>,
-) {
-    let poll = Duration::from_millis(workers.poll_interval_ms);
-    let slots = Arc::new(Semaphore::new(crediter.settings.concurrency_max));
-    let mut tasks = JoinSet::new();
-    let mut activity = crediter.payments.activity();
-    loop {
-        match crediter
-            .payments
-            .due_outbox(Lane::Whmcs, crediter.clock.now(), workers.batch_max)
-        {
-            Ok(due) => {
-                for (key, entry) in due {
-                    let Ok(slot) = slots.clone().try_acquire_owned() else {
-                        break;
-                    };
-                    if !crediter.start(&key) {
-                        continue;
-                    }
-                    let crediter = crediter.clone();
-                    tasks.spawn(async move {
-                        // Ends the key's "in progress" mark even if perform panics.
-                        let _in_progress = InProgress {
-                            crediter: &crediter,
-                            key: &key,
-                        };
-                        if let Err(e) = crediter.perform(key.clone(), entry).await {
-                            tracing::error!(error = %e, "crediting failed to record an outcome");
-                        }
-                        drop(slot);
-                    });
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "crediting worker cannot read the outbox"),
-        }
-        while tasks.try_join_next().is_some() {}
-        tokio::select! {
-            () = tokio::time::sleep(poll) => {}
-            _ = activity.changed() => {}
-            Some(_) = tasks.join_next() => {}
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
-        }
-    }
-    let grace = crediter.client.timeout() + Duration::from_secs(1);
-    if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "WHMCS calls still in flight at shutdown: they will be reconciled after the restart"
-        );
     }
 }

@@ -4,16 +4,19 @@
 
 mod backoff;
 mod credit;
+mod invoice;
 mod limits;
 mod mail;
 mod outbox;
 mod rematch;
 mod timers;
+mod whmcs_lane;
 
 pub use backoff::backoff;
-pub use credit::{Crediter, run_credits};
+pub use credit::Crediter;
 pub use limits::run_limiter_cleanup;
 pub use mail::{MailSender, MailSetupError, Mailer, SendError};
 pub use outbox::{Performer, perform_due, run_lane};
 pub use rematch::Rematcher;
 pub use timers::{fire_due_timers, run_timers};
+pub use whmcs_lane::run_credits;

@@ -523,6 +523,7 @@ async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
         phone: Phone::parse("01012345678").unwrap(),
         amount: Amount::parse("100").unwrap(),
         lang: Lang::En,
+        invoice: None,
     };
     store
         .check(&new, clock.now())

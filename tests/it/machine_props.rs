@@ -192,6 +192,7 @@ fn step(store: &Payments, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                 phone: Phone::parse("01012345678").unwrap(),
                 amount: Amount::parse("100").unwrap(),
                 lang: Lang::En,
+                invoice: None,
             };
             let record = store
                 .create_payment(&new, t0())

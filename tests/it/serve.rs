@@ -98,6 +98,7 @@ async fn a_deadline_stored_before_a_restart_fires_after_it() {
         phone: Phone::parse("01012345678").unwrap(),
         amount: Amount::parse("100").unwrap(),
         lang: Lang::En,
+        invoice: None,
     };
     let store = Payments::open(dir.path(), PaymentsOptions::default()).unwrap();
     let created = store

@@ -8,11 +8,10 @@
 use crate::support::outcomes::{assert_unknown, dec, rejection};
 use std::time::Duration;
 
-use cashgate::domain::{ClientId, Secret};
+use cashgate::domain::{ClientId, InvoiceId, Secret};
 use cashgate::merchant::WhmcsSettings;
 use cashgate::whmcs::{
-    AppliedCredit, CallOutcome, Credentials, Invoice, InvoiceId, InvoiceStatus, WhmcsClient,
-    WhmcsRefusal,
+    AppliedCredit, CallOutcome, Credentials, Invoice, InvoiceStatus, WhmcsClient, WhmcsRefusal,
 };
 
 use crate::support::whmcs::{ApplyCreditFault, GetInvoiceFault, IDENTIFIER, SECRET, WhmcsEmulator};

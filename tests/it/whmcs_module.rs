@@ -15,15 +15,15 @@ use crate::support::daemon::{TestDaemon, spawn_daemon};
 use crate::whmcs_module_php::{StubWhmcs, hidden};
 
 /// A store id that cannot appear in a page by accident.
-const STORE_ID: &str = "shop-7f3kq";
-const OWNER: u32 = 42;
+pub(crate) const STORE_ID: &str = "shop-7f3kq";
+pub(crate) const OWNER: u32 = 42;
 const ARABIC_OWNER: u32 = 44;
-const INVOICE: u32 = 1001;
+pub(crate) const INVOICE: u32 = 1001;
 const PAID_INVOICE: u32 = 1003;
 const ARABIC_INVOICE: u32 = 1004;
 
 /// The stand-in's state: the module's settings and WHMCS's invoices.
-fn state(daemon_url: &str, check_timeout_s: u32) -> Value {
+pub(crate) fn state(daemon_url: &str, check_timeout_s: u32) -> Value {
     let invoice = |userid: u32, status: &str, balance: &str, currency: &str| {
         json!({"userid": userid, "status": status, "total": balance,
             "balance": balance, "currencycode": currency})
@@ -56,7 +56,7 @@ async fn setup() -> (TestDaemon, StubWhmcs) {
 
 /// Logs in as `uid`, opens `invoice`, and returns the session cookie and
 /// the form's token.
-async fn open_invoice(whmcs: &StubWhmcs, uid: u32, invoice: u32) -> (String, String) {
+pub(crate) async fn open_invoice(whmcs: &StubWhmcs, uid: u32, invoice: u32) -> (String, String) {
     let cookie = whmcs.login(uid).await;
     let page = whmcs
         .get(&format!("viewinvoice.php?id={invoice}"), &cookie)
@@ -66,7 +66,7 @@ async fn open_invoice(whmcs: &StubWhmcs, uid: u32, invoice: u32) -> (String, Str
     (cookie, token)
 }
 
-async fn pay<'a>(
+pub(crate) async fn pay<'a>(
     whmcs: &StubWhmcs,
     cookie: &str,
     token: &str,

@@ -135,6 +135,12 @@ impl WhmcsEmulator {
         self.state().get_invoice_fault = fault;
     }
 
+    /// Sets the invoice's status to `status` just before the next
+    /// `ApplyCredit` for it is answered (paid by other means meanwhile).
+    pub fn close_invoice_before_next_apply(&self, id: u32, status: &str) {
+        self.state().close_before_apply = Some((id, status.to_owned()));
+    }
+
     pub fn apply_credit_calls(&self) -> usize {
         self.calls("applycredit")
     }
@@ -145,6 +151,12 @@ impl WhmcsEmulator {
 }
 
 pub(super) fn apply_credit_plan(s: &mut State, p: &HashMap<String, String>) -> Plan {
+    let asked = php_int(p.get("invoiceid").map(String::as_str).unwrap_or_default());
+    if let Some((id, status)) = s.close_before_apply.take_if(|(id, _)| *id == asked)
+        && let Some(invoice) = s.invoices.get_mut(&id)
+    {
+        invoice.status = status;
+    }
     let fault = s.apply_faults.pop_front().or(s.apply_fault_always);
     if fault == Some(CommitFault::FailBefore500) {
         return Plan::Answer(Answer::server_error());
