@@ -1,7 +1,17 @@
 //! A merchant's store settings: its WHMCS, currency rate, ingest token,
 //! anti-spam rules, windows and check IPs (docs/design.md, "Stores").
 //! Store settings live in the database (admin API), not in the config
-//! file; `crate::stores` reads and saves them.
+//! file; `crate::stores` reads and saves them. What a saved store must
+//! hold — and how an admin `PUT` body becomes one — is in `validate`.
+//!
+//! Stored settings are read with serde and its defaults, never through
+//! the validation: a store saved by an older cashgate, under looser rules,
+//! still loads. `validate` says what such a store lacks; checks are refused
+//! only for a store that cannot credit at all (`can_credit`).
+
+mod validate;
+
+pub use validate::{Problem, StoreError};
 
 use std::net::IpAddr;
 
@@ -11,11 +21,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Amount, Email, Lang, Secret, Window};
 use crate::machine::Policy;
 
-const STORE_NAME_CHARS_MAX: usize = 200;
-const APPROVERS_MAX: usize = 20;
-const CHECK_IPS_MAX: usize = 50;
-
-/// Everything cashgate knows about one merchant's store.
+/// Everything cashgate knows about one merchant's store. The serde
+/// defaults are for stores saved before fields existed; a `PUT` must name
+/// `name`, `whmcs` and `currency_rate` (see `validate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
@@ -75,20 +83,6 @@ pub struct AntiSpamSettings {
     pub approver_lang: Lang,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    #[error("currency_rate must be greater than zero")]
-    CurrencyRate,
-    #[error("name is longer than {STORE_NAME_CHARS_MAX} characters")]
-    NameTooLong,
-    #[error("at most {APPROVERS_MAX} approvers")]
-    TooManyApprovers,
-    #[error("at most {CHECK_IPS_MAX} check_ips")]
-    TooManyCheckIps,
-    #[error("whmcs.api_url must start with http:// or https://")]
-    ApiUrl,
-}
-
 fn one() -> Decimal {
     Decimal::ONE
 }
@@ -135,60 +129,7 @@ impl Default for AntiSpamSettings {
     }
 }
 
-/// Why a store PUT body was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PutError {
-    #[error("the body is not a valid store: {0}")]
-    Json(String),
-    #[error(transparent)]
-    Invalid(#[from] SettingsError),
-}
-
 impl StoreSettings {
-    /// Reads a PUT body: omitted fields take their defaults, except the
-    /// secrets (`whmcs.secret`, `ingest_token`), which keep their stored
-    /// values when omitted on an update.
-    pub fn from_put_body(
-        body: &[u8],
-        existing: Option<&StoreSettings>,
-    ) -> Result<StoreSettings, PutError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| PutError::Json(e.to_string()))?;
-        let mut settings: StoreSettings =
-            serde_json::from_value(value.clone()).map_err(|e| PutError::Json(e.to_string()))?;
-        if let Some(old) = existing {
-            if value.pointer("/whmcs/secret").is_none() {
-                settings.whmcs.secret = old.whmcs.secret.clone();
-            }
-            if value.get("ingest_token").is_none() {
-                settings.ingest_token = old.ingest_token.clone();
-            }
-        }
-        settings.validate()?;
-        Ok(settings)
-    }
-
-    /// Checks what serde's types cannot: ranges, list sizes, address shapes.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.currency_rate <= Decimal::ZERO {
-            return Err(SettingsError::CurrencyRate);
-        }
-        if self.name.chars().count() > STORE_NAME_CHARS_MAX {
-            return Err(SettingsError::NameTooLong);
-        }
-        if self.anti_spam.approvers.len() > APPROVERS_MAX {
-            return Err(SettingsError::TooManyApprovers);
-        }
-        if self.check_ips.len() > CHECK_IPS_MAX {
-            return Err(SettingsError::TooManyCheckIps);
-        }
-        let url = self.whmcs.api_url.trim();
-        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(SettingsError::ApiUrl);
-        }
-        Ok(())
-    }
-
     /// What the payment machine's guards need from these settings.
     pub fn policy(&self, credit_tries_max: u32) -> Policy {
         Policy {
@@ -231,46 +172,5 @@ mod tests {
             "5000.00"
         );
         assert_eq!(format!("{:?}", s.whmcs.secret), "Secret(***)");
-    }
-
-    #[test]
-    fn an_update_keeps_omitted_secrets_and_resets_other_omitted_fields() {
-        let first =
-            br#"{"name": "A", "ingest_token": "tok", "whmcs": {"identifier": "id", "secret": "s3"},
-            "anti_spam": {"enabled": true}}"#;
-        let old = StoreSettings::from_put_body(first, None).unwrap();
-        let update = br#"{"name": "B", "whmcs": {"identifier": "id2"}}"#;
-        let new = StoreSettings::from_put_body(update, Some(&old)).unwrap();
-        assert_eq!(new.name, "B");
-        assert!(new.ingest_token.matches("tok"));
-        assert!(new.whmcs.secret.matches("s3"));
-        assert_eq!(new.whmcs.identifier, "id2");
-        assert!(!new.anti_spam.enabled, "omitted fields take their defaults");
-        let rotate = br#"{"ingest_token": "new"}"#;
-        let rotated = StoreSettings::from_put_body(rotate, Some(&new)).unwrap();
-        assert!(rotated.ingest_token.matches("new"));
-        assert!(StoreSettings::from_put_body(b"[1]", None).is_err());
-        assert!(StoreSettings::from_put_body(br#"{"currency_rate": "0"}"#, None).is_err());
-    }
-
-    #[test]
-    fn invalid_settings_are_refused() {
-        let mut s = StoreSettings {
-            currency_rate: Decimal::ZERO,
-            ..Default::default()
-        };
-        assert_eq!(s.validate(), Err(SettingsError::CurrencyRate));
-        s.currency_rate = Decimal::ONE;
-        for bad in ["not an email", "a@b@c.com"] {
-            let body = format!(r#"{{"anti_spam": {{"approvers": ["{bad}"]}}}}"#);
-            assert!(
-                StoreSettings::from_put_body(body.as_bytes(), None).is_err(),
-                "{bad}"
-            );
-        }
-        s.whmcs.api_url = "ftp://x".into();
-        assert_eq!(s.validate(), Err(SettingsError::ApiUrl));
-        assert!(serde_json::from_str::<StoreSettings>(r#"{"nmae": "typo"}"#).is_err());
-        assert!(serde_json::from_str::<StoreSettings>(r#"{"search_window": "soon"}"#).is_err());
     }
 }

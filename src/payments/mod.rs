@@ -13,6 +13,7 @@
 //! then.
 
 mod antispam;
+mod backup;
 mod changes;
 mod check;
 mod claims;
@@ -38,6 +39,7 @@ pub use crediting::{ABSENT_READINGS, ReconcileReading, ReconcileStep, reconcile_
 pub use decisions::OperatorAction;
 pub use ingest::IngestOutcome;
 pub use transition::{Applied, NotApplied};
+pub use verify::VERIFY_PAYMENTS_MAX;
 
 pub use crate::db::{
     ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Db, DbError, DbOptions, Deadline,
