@@ -122,6 +122,7 @@ async fn ask_daemon(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<serde_json::Value, String> {
+    crate::daemon::install_crypto_provider();
     let token = crate::daemon::admin_token(settings).map_err(|e| e.to_string())?;
     let mut addr = settings.listen;
     if addr.ip().is_unspecified() {

@@ -103,8 +103,11 @@ impl StoreSettings {
             Ok(v) => v,
             Err(e) => return refuse("", Problem::NotJson(e.to_string())),
         };
-        if !value.is_object() {
-            return refuse("", Problem::NotAnObject);
+        // serde would also read a struct from a JSON array.
+        for (pointer, field) in [("", ""), ("/whmcs", "whmcs"), ("/anti_spam", "anti_spam")] {
+            if value.pointer(pointer).is_some_and(|v| !v.is_object()) {
+                return refuse(field, Problem::NotAnObject);
+            }
         }
         let mut settings: StoreSettings =
             serde_path_to_error::deserialize(&value).map_err(|e| StoreError {

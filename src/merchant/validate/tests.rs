@@ -83,6 +83,8 @@ fn each_malformed_field_is_named() {
         ("/name", json!(5), "name"),
         ("/name", json!("x".repeat(201)), "name"),
         ("/whmcs", json!("https://x"), "whmcs"),
+        ("/whmcs", json!([]), "whmcs"),
+        ("/anti_spam", json!([true]), "anti_spam"),
         ("/whmcs/api_url", json!(""), "whmcs.api_url"),
         (
             "/whmcs/api_url",
