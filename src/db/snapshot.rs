@@ -1,15 +1,17 @@
 //! A consistent copy of the whole database, taken while it serves.
 //!
-//! sled has no snapshot across trees, so the copy holds the write barrier
-//! (`Db::writing`): every write — each atomic `transact`, and the few
-//! single-tree writes — takes its shared side, and the copy takes the
-//! exclusive side while it reads every tree into a new sled folder. Writes
-//! wait meanwhile (reads go on); the copy is then exactly the state after
-//! some set of whole writes. The new folder is flushed after the barrier
-//! is released: the source is no longer read by then.
+//! sled has no snapshot across trees, so the copy holds a write barrier:
+//! every write — each atomic `transact`, and the few single-tree writes —
+//! takes its shared side, and the copy takes the exclusive side while it
+//! streams every tree's entries into a file (`export`). Writes wait
+//! meanwhile; the stream is then exactly the state after some set of whole
+//! writes. Once the writes go on, the stream is inserted into a new sled
+//! folder (`import`, the slow part) and removed.
 //!
 //! The copy carries sled's id generator past every id the source handed
 //! out (quarantine keys come from it), so the copy never reuses one.
+
+mod export;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,9 +20,8 @@ use std::time::{Duration, Instant};
 use super::error::DbError;
 use super::{Db, SLED_FLUSH_EVERY_MS, SLED_FOLDER, SLED_IDGEN_PERSIST_INTERVAL};
 
-/// How many entries one batch into the copy holds (bounded memory while
-/// the barrier is held).
-const COPY_BATCH_ENTRIES_MAX: usize = 4096;
+/// The stream's file in the target folder, while the copy is built.
+const EXPORT_FILE: &str = "db.export";
 /// How long reopening the fresh copy waits for sled to release its lock
 /// (sled releases it on a background thread after a drop).
 const REOPEN_TRIES_MAX: u32 = 100;
@@ -44,24 +45,34 @@ impl Db {
     /// `cache_bytes` is the copy's sled page cache while it is built.
     pub fn copy_to(&self, target: &Path, cache_bytes: u64) -> Result<CopyReport, DbError> {
         let started = Instant::now();
-        let target = target.join(SLED_FOLDER);
-        let copy = sled::Config::new()
-            .path(&target)
-            .create_new(true)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(None)
-            .open()?;
+        let stream = target.join(EXPORT_FILE);
+        let sled_folder = target.join(SLED_FOLDER);
+        if sled_folder.exists() {
+            return Err(DbError::from(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} holds a database already", target.display()),
+            )));
+        }
+        std::fs::create_dir_all(target)?;
         let (entries, paused) = {
             let _barrier = self.barrier_exclusive();
             let paused_from = Instant::now();
-            let entries = copy_trees(&self.inner.db, &copy)?;
+            let entries = export::export(&self.inner.db, &stream)?;
             (entries, paused_from.elapsed())
         };
         // Every id handed out so far is below this one.
         let next_id = self.inner.db.generate_id()?;
+        let copy = sled::Config::new()
+            .path(&sled_folder)
+            .create_new(true)
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(None)
+            .open()?;
+        export::import(&stream, &copy)?;
         copy.flush()?;
         drop(copy);
-        advance_ids(&target, next_id, cache_bytes)?;
+        std::fs::remove_file(&stream)?;
+        advance_ids(&sled_folder, next_id, cache_bytes)?;
         Ok(CopyReport {
             entries,
             writes_paused_ms: millis(paused),
@@ -85,30 +96,6 @@ impl Db {
         }
         Ok(counts)
     }
-}
-
-fn copy_trees(from: &sled::Db, to: &sled::Db) -> Result<BTreeMap<String, u64>, DbError> {
-    let mut counts = BTreeMap::new();
-    for name in from.tree_names() {
-        let source = from.open_tree(&name)?;
-        let destination = to.open_tree(&name)?;
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0usize;
-        let mut copied = 0u64;
-        for item in source.iter() {
-            let (key, value) = item?;
-            batch.insert(key, value);
-            in_batch += 1;
-            copied += 1;
-            if in_batch == COPY_BATCH_ENTRIES_MAX {
-                destination.apply_batch(std::mem::take(&mut batch))?;
-                in_batch = 0;
-            }
-        }
-        destination.apply_batch(batch)?;
-        counts.insert(String::from_utf8_lossy(&name).into_owned(), copied);
-    }
-    Ok(counts)
 }
 
 /// Makes the copy's id generator start at `next_id` or later. sled keeps

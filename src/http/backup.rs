@@ -2,7 +2,9 @@
 //! daemon's data folder into `{"to": "/absolute/folder"}` on the daemon's
 //! host — a missing or empty folder. `cashgate backup` calls it when the
 //! daemon holds the folder. Writes wait while the database is copied; the
-//! reply says how long.
+//! reply says how long. A backup that cannot be written (the folder is not
+//! empty, a disk error) is a `409` with the reason: nothing about the
+//! served data changed.
 
 use std::path::PathBuf;
 
@@ -25,10 +27,7 @@ pub async fn backup(app: &App, req: Request<Incoming>) -> Result<Response<Body>,
     let report = tokio::task::spawn_blocking(move || payments.backup(&data_dir, &to, CURRENT))
         .await
         .map_err(|e| ApiError::Conflict(format!("the backup stopped: {e}")))?
-        .map_err(|e| match e {
-            BackupError::Db(e) => ApiError::Storage(e),
-            other => ApiError::Conflict(other.to_string()),
-        })?;
+        .map_err(|e: BackupError| ApiError::Conflict(e.to_string()))?;
     tracing::info!(
         to = %report.to.display(),
         writes_paused_ms = report.writes_paused_ms,
