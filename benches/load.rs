@@ -175,8 +175,16 @@ fn seed(dir: &Path, n: usize) -> Vec<String> {
     };
     let store = Payments::open(dir, options).expect("store");
     let store_id = StoreId::parse("5").expect("id");
+    // A store that can credit (checks for one that cannot are refused);
+    // no check here matches a transaction, so WHMCS is never called.
     let settings = StoreSettings {
+        name: "Load".into(),
         ingest_token: Secret::new("tok"),
+        whmcs: cashgate::merchant::WhmcsSettings {
+            api_url: "http://127.0.0.1:9".into(),
+            identifier: "load".into(),
+            secret: Secret::new("load"),
+        },
         ..StoreSettings::default()
     };
     store
