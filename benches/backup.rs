@@ -62,6 +62,7 @@ fn seed(dir: &Path, n: usize) {
         let _ = store.create_payment(&new_payment(i), now).unwrap();
     }
     store.close().unwrap();
+    cashgate::data_dir::version::write(dir, cashgate::data_dir::version::CURRENT).unwrap();
 }
 
 /// Writers creating payments until `stop`; each returns its slowest write

@@ -229,6 +229,10 @@ fn seed(dir: &Path, n: usize) -> Vec<String> {
         }
     }
     store.close().expect("close");
+    // Stamped as the daemon would, so it serves the folder as it is
+    // instead of first migrating it (with a backup) as an older one.
+    cashgate::data_dir::version::write(dir, cashgate::data_dir::version::CURRENT)
+        .expect("format version");
     ids
 }
 
