@@ -10,7 +10,7 @@
 //! (`durability`) has flushed it.
 //!
 //! Every write takes the shared side of the write barrier
-//! ([`Db::barrier_shared`]); a backup (`snapshot`) takes the exclusive
+//! (`Db::barrier_shared`); a backup (`snapshot`) takes the exclusive
 //! side while it copies, so it sees whole writes only. A new write path
 //! must take it too.
 
