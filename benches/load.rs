@@ -175,8 +175,16 @@ fn seed(dir: &Path, n: usize) -> Vec<String> {
     };
     let store = Payments::open(dir, options).expect("store");
     let store_id = StoreId::parse("5").expect("id");
+    // A store that can credit (checks for one that cannot are refused);
+    // no check here matches a transaction, so WHMCS is never called.
     let settings = StoreSettings {
+        name: "Load".into(),
         ingest_token: Secret::new("tok"),
+        whmcs: cashgate::merchant::WhmcsSettings {
+            api_url: "http://127.0.0.1:9".into(),
+            identifier: "load".into(),
+            secret: Secret::new("load"),
+        },
         ..StoreSettings::default()
     };
     store
@@ -222,6 +230,10 @@ fn seed(dir: &Path, n: usize) -> Vec<String> {
         }
     }
     store.close().expect("close");
+    // Stamped as the daemon would, so it serves the folder as it is
+    // instead of first migrating it (with a backup) as an older one.
+    cashgate::data_dir::version::write(dir, cashgate::data_dir::version::CURRENT)
+        .expect("format version");
     ids
 }
 

@@ -1,12 +1,19 @@
 //! What the command line needs beyond argument parsing: logging set-up,
-//! the shutdown signal and the offline store commands.
+//! the shutdown signal, the offline store commands, and (`ops`) backup,
+//! restore and verify.
+
+mod ops;
 
 use std::path::Path;
 
+pub use ops::{backup, restore, verify};
+
 use crate::config::{LogSettings, Settings};
+use crate::daemon::open_folder;
+use crate::data_dir::{OpenError, Purpose};
 use crate::domain::StoreId;
 use crate::merchant::StoreSettings;
-use crate::payments::Payments;
+use crate::payments::DbError;
 
 /// Text or JSON logs to stderr, filtered by the `log.filter` setting.
 pub fn init_logging(log: &LogSettings) {
@@ -50,11 +57,9 @@ pub fn store_put(config: Option<&Path>, id: &str, file: &Path) -> Result<(), Str
     let settings = Settings::load(config).map_err(|e| e.to_string())?;
     let id = StoreId::parse(id).map_err(|e| e.to_string())?;
     let body = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let payments = Payments::open(
-        &settings.data_dir,
-        crate::daemon::payments_options(&settings),
-    )
-    .map_err(|e| e.to_string())?;
+    let options = crate::daemon::payments_options(&settings);
+    let (payments, _) =
+        open_folder(&settings.data_dir, &options, Purpose::Serve).map_err(|e| e.to_string())?;
     let existing = payments.stores().get(&id).map_err(|e| e.to_string())?;
     let new = StoreSettings::from_put_body(&body, existing.as_ref()).map_err(|e| e.to_string())?;
     payments
@@ -80,20 +85,24 @@ pub fn store_check(config: Option<&Path>, id: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     crate::daemon::install_crypto_provider();
     let options = crate::daemon::payments_options(&settings);
-    let report: serde_json::Value = match crate::daemon::open_folder(&settings.data_dir, &options) {
-        Ok(payments) => {
-            let stored = payments.stores().get(&id).map_err(|e| e.to_string())?;
-            payments.close().map_err(|e| e.to_string())?;
-            let stored = stored.ok_or_else(|| format!("store {id} is not known"))?;
-            let timeout = std::time::Duration::from_millis(settings.whmcs.timeout_ms);
-            let client = crate::whmcs::WhmcsClient::new(timeout).map_err(|e| e.to_string())?;
-            let report =
-                runtime.block_on(client.preflight(&crate::whmcs::Credentials::from(&stored.whmcs)));
-            serde_json::to_value(report).map_err(|e| e.to_string())?
-        }
-        Err(crate::payments::DbError::Locked(_)) => runtime.block_on(ask_daemon(&settings, &id))?,
-        Err(e) => return Err(e.to_string()),
-    };
+    let report: serde_json::Value =
+        match open_folder(&settings.data_dir, &options, Purpose::Inspect) {
+            Ok((payments, _)) => {
+                let stored = payments.stores().get(&id).map_err(|e| e.to_string())?;
+                payments.close().map_err(|e| e.to_string())?;
+                let stored = stored.ok_or_else(|| format!("store {id} is not known"))?;
+                let timeout = std::time::Duration::from_millis(settings.whmcs.timeout_ms);
+                let client = crate::whmcs::WhmcsClient::new(timeout).map_err(|e| e.to_string())?;
+                let report = runtime
+                    .block_on(client.preflight(&crate::whmcs::Credentials::from(&stored.whmcs)));
+                serde_json::to_value(report).map_err(|e| e.to_string())?
+            }
+            Err(OpenError::Db(DbError::Locked(_))) => {
+                let path = format!("/admin/stores/{id}/preflight");
+                runtime.block_on(ask_daemon(&settings, &path, None))?
+            }
+            Err(e) => return Err(e.to_string()),
+        };
     println!(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -106,25 +115,32 @@ pub fn store_check(config: Option<&Path>, id: &str) -> Result<(), String> {
     }
 }
 
-/// The running daemon's preflight, through its admin API on loopback.
-async fn ask_daemon(settings: &Settings, id: &StoreId) -> Result<serde_json::Value, String> {
+/// A `POST` to the running daemon's admin API on loopback (the folder is
+/// locked: the daemon holds it).
+async fn ask_daemon(
+    settings: &Settings,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, String> {
+    crate::daemon::install_crypto_provider();
     let token = crate::daemon::admin_token(settings).map_err(|e| e.to_string())?;
     let mut addr = settings.listen;
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let url = format!("http://{addr}/admin/stores/{id}/preflight");
-    let response = reqwest::Client::builder()
+    let url = format!("http://{addr}{path}");
+    let mut request = reqwest::Client::builder()
         .no_proxy()
         .build()
         .map_err(|e| e.to_string())?
         .post(&url)
-        .bearer_auth(token.expose())
-        .send()
-        .await
-        .map_err(|e| {
-            format!("the data folder is in use and the daemon at {addr} did not answer: {e}")
-        })?;
+        .bearer_auth(token.expose());
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.map_err(|e| {
+        format!("the data folder is in use and the daemon at {addr} did not answer: {e}")
+    })?;
     let status = response.status();
     let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
     if !status.is_success() {

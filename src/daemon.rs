@@ -16,8 +16,8 @@ use crate::antispam::RateLimits;
 use crate::approvals::Signer;
 use crate::clock::Clock;
 use crate::config::{ADMIN_TOKEN_CHARS_MIN, Settings};
-use crate::data_dir::write_private;
-use crate::db::{Db, DbError, DbOptions};
+use crate::data_dir::{ADMIN_TOKEN, OpenError, Purpose, write_private};
+use crate::db::{DbError, DbOptions};
 use crate::domain::Secret;
 use crate::http::{App, serve};
 use crate::metrics::Metrics;
@@ -39,6 +39,8 @@ const STARTUP_TIMERS_COUNTED_MAX: usize = 1000;
 pub enum DaemonError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
     #[error("admin token file {path}: {source}")]
     AdminToken {
         path: PathBuf,
@@ -183,22 +185,39 @@ fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Ve
     ]
 }
 
-/// Opens the data folder off the async threads (sled's open reads files).
-pub async fn open_payments(settings: &Settings) -> Result<Payments, DbError> {
+/// Opens the data folder to serve, off the async threads (sled's open
+/// reads files; a migration may back the folder up first), and warns
+/// about stores that today's rules would refuse.
+pub async fn open_payments(settings: &Settings) -> Result<Payments, DaemonError> {
     let dir = settings.data_dir.clone();
     let options = payments_options(settings);
-    tokio::task::spawn_blocking(move || Payments::open(&dir, options))
+    let payments = tokio::task::spawn_blocking(move || open_folder(&dir, &options, Purpose::Serve))
         .await
-        .map_err(|e| DbError::Io(Arc::new(std::io::Error::other(e.to_string()))))?
+        .map_err(|e| std::io::Error::other(e.to_string()))??
+        .0;
+    for store in payments.stores().incomplete()? {
+        tracing::warn!(
+            store_id = %store.id,
+            problem = %store.problem,
+            checks_refused = store.checks_refused,
+            "a store saved under older rules is incomplete: complete it with PUT /admin/stores/ID"
+        );
+    }
+    Ok(payments)
 }
 
-/// Opens a data folder once (no retry): the database, its stores and the
-/// payment use cases over them.
-pub fn open_folder(dir: &std::path::Path, options: &PaymentsOptions) -> Result<Payments, DbError> {
+/// Opens a data folder for `purpose` (`data_dir::open`): the database,
+/// its stores and the payment use cases, with the folder's format version.
+pub fn open_folder(
+    dir: &std::path::Path,
+    options: &PaymentsOptions,
+    purpose: Purpose,
+) -> Result<(Payments, u32), OpenError> {
     let metrics = Arc::new(Metrics::new());
-    let db = Db::open(dir, &options.db, metrics.clone())?;
-    let stores = Stores::new(db.clone());
-    Ok(Payments::new(db, stores, metrics, options.clone()))
+    let opened = crate::data_dir::open(dir, &options.db, metrics.clone(), purpose)?;
+    let stores = Stores::new(opened.db.clone());
+    let payments = Payments::new(opened.db, stores, metrics, options.clone());
+    Ok((payments, opened.format_version))
 }
 
 /// The use cases' settings, from the daemon's.
@@ -223,7 +242,7 @@ pub fn admin_token(settings: &Settings) -> Result<Secret, DaemonError> {
         }
         return Ok(token.clone());
     }
-    let path = settings.data_dir.join("admin_token");
+    let path = settings.data_dir.join(ADMIN_TOKEN);
     let wrap = |source| DaemonError::AdminToken {
         path: path.clone(),
         source,

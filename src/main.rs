@@ -45,6 +45,29 @@ enum Command {
         #[command(subcommand)]
         command: StoreCommand,
     },
+    /// Copy the data folder consistently into a new or empty folder
+    /// (through the running daemon when it holds the folder).
+    Backup {
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Restore a backup into a new or empty data folder, then verify it.
+    Restore {
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+    },
+    /// Check every stored invariant of a stopped data folder (or a backup).
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Another folder than the configured data folder (e.g. a backup).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +89,8 @@ enum StoreCommand {
 }
 
 fn main() -> ExitCode {
+    // Before anything is created: every file and folder owner-only.
+    cashgate::data_dir::privacy::restrict_umask();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Diagram { dot } => {
@@ -84,6 +109,11 @@ fn main() -> ExitCode {
         Command::Store {
             command: StoreCommand::Check { id, config },
         } => cashgate::cli::store_check(config.as_deref(), &id),
+        Command::Backup { to, config } => cashgate::cli::backup(config.as_deref(), &to),
+        Command::Restore { from, data_dir } => cashgate::cli::restore(&from, &data_dir),
+        Command::Verify { config, data_dir } => {
+            cashgate::cli::verify(config.as_deref(), data_dir.as_deref())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,17 @@
 //! anti-spam rules, windows, check IPs and return origins (docs/design.md,
 //! "Stores").
 //! Store settings live in the database (admin API), not in the config
-//! file; `crate::stores` reads and saves them.
+//! file; `crate::stores` reads and saves them. What a saved store must
+//! hold — and how an admin `PUT` body becomes one — is in `validate`.
+//!
+//! Stored settings are read with serde and its defaults, never through
+//! the validation: a store saved by an older cashgate, under looser rules,
+//! still loads. `validate` says what such a store lacks; checks are refused
+//! only for a store that cannot credit at all (`can_credit`).
+
+mod validate;
+
+pub use validate::{Problem, StoreError};
 
 use std::net::IpAddr;
 
@@ -12,12 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Amount, Email, Lang, Origin, Secret, Window};
 use crate::machine::Policy;
 
-const STORE_NAME_CHARS_MAX: usize = 200;
-const APPROVERS_MAX: usize = 20;
-const CHECK_IPS_MAX: usize = 50;
-const RETURN_ORIGINS_MAX: usize = 20;
-
-/// Everything cashgate knows about one merchant's store.
+/// Everything cashgate knows about one merchant's store. The serde
+/// defaults are for stores saved before fields existed; a `PUT` must name
+/// `name`, `whmcs` and `currency_rate` (see `validate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
@@ -81,22 +88,6 @@ pub struct AntiSpamSettings {
     pub approver_lang: Lang,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    #[error("currency_rate must be greater than zero")]
-    CurrencyRate,
-    #[error("name is longer than {STORE_NAME_CHARS_MAX} characters")]
-    NameTooLong,
-    #[error("at most {APPROVERS_MAX} approvers")]
-    TooManyApprovers,
-    #[error("at most {CHECK_IPS_MAX} check_ips")]
-    TooManyCheckIps,
-    #[error("whmcs.api_url must start with http:// or https://")]
-    ApiUrl,
-    #[error("at most {RETURN_ORIGINS_MAX} return_origins")]
-    TooManyReturnOrigins,
-}
-
 fn one() -> Decimal {
     Decimal::ONE
 }
@@ -144,63 +135,7 @@ impl Default for AntiSpamSettings {
     }
 }
 
-/// Why a store PUT body was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PutError {
-    #[error("the body is not a valid store: {0}")]
-    Json(String),
-    #[error(transparent)]
-    Invalid(#[from] SettingsError),
-}
-
 impl StoreSettings {
-    /// Reads a PUT body: omitted fields take their defaults, except the
-    /// secrets (`whmcs.secret`, `ingest_token`), which keep their stored
-    /// values when omitted on an update.
-    pub fn from_put_body(
-        body: &[u8],
-        existing: Option<&StoreSettings>,
-    ) -> Result<StoreSettings, PutError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| PutError::Json(e.to_string()))?;
-        let mut settings: StoreSettings =
-            serde_json::from_value(value.clone()).map_err(|e| PutError::Json(e.to_string()))?;
-        if let Some(old) = existing {
-            if value.pointer("/whmcs/secret").is_none() {
-                settings.whmcs.secret = old.whmcs.secret.clone();
-            }
-            if value.get("ingest_token").is_none() {
-                settings.ingest_token = old.ingest_token.clone();
-            }
-        }
-        settings.validate()?;
-        Ok(settings)
-    }
-
-    /// Checks what serde's types cannot: ranges, list sizes, address shapes.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.currency_rate <= Decimal::ZERO {
-            return Err(SettingsError::CurrencyRate);
-        }
-        if self.name.chars().count() > STORE_NAME_CHARS_MAX {
-            return Err(SettingsError::NameTooLong);
-        }
-        if self.anti_spam.approvers.len() > APPROVERS_MAX {
-            return Err(SettingsError::TooManyApprovers);
-        }
-        if self.check_ips.len() > CHECK_IPS_MAX {
-            return Err(SettingsError::TooManyCheckIps);
-        }
-        if self.return_origins.as_ref().map_or(0, Vec::len) > RETURN_ORIGINS_MAX {
-            return Err(SettingsError::TooManyReturnOrigins);
-        }
-        let url = self.whmcs.api_url.trim();
-        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(SettingsError::ApiUrl);
-        }
-        Ok(())
-    }
-
     /// The origins a `return_url` may point at: `return_origins` when set,
     /// else the origin of `whmcs.api_url` (the WHMCS the invoices are in),
     /// so the link back to an invoice works without more settings.
@@ -260,30 +195,10 @@ mod tests {
         );
         assert_eq!(format!("{:?}", s.whmcs.secret), "Secret(***)");
     }
-
-    #[test]
-    fn an_update_keeps_omitted_secrets_and_resets_other_omitted_fields() {
-        let first =
-            br#"{"name": "A", "ingest_token": "tok", "whmcs": {"identifier": "id", "secret": "s3"},
-            "anti_spam": {"enabled": true}}"#;
-        let old = StoreSettings::from_put_body(first, None).unwrap();
-        let update = br#"{"name": "B", "whmcs": {"identifier": "id2"}}"#;
-        let new = StoreSettings::from_put_body(update, Some(&old)).unwrap();
-        assert_eq!(new.name, "B");
-        assert!(new.ingest_token.matches("tok"));
-        assert!(new.whmcs.secret.matches("s3"));
-        assert_eq!(new.whmcs.identifier, "id2");
-        assert!(!new.anti_spam.enabled, "omitted fields take their defaults");
-        let rotate = br#"{"ingest_token": "new"}"#;
-        let rotated = StoreSettings::from_put_body(rotate, Some(&new)).unwrap();
-        assert!(rotated.ingest_token.matches("new"));
-        assert!(StoreSettings::from_put_body(b"[1]", None).is_err());
-        assert!(StoreSettings::from_put_body(br#"{"currency_rate": "0"}"#, None).is_err());
-    }
-
     #[test]
     fn return_urls_are_kept_only_on_the_whmcs_origin_by_default() {
-        let body = br#"{"whmcs": {"api_url": "https://Billing.example.com/whmcs/"}}"#;
+        let body = br#"{"name": "A", "currency_rate": "1",
+            "whmcs": {"api_url": "https://Billing.example.com/whmcs/", "identifier": "i", "secret": "s"}}"#;
         let s = StoreSettings::from_put_body(body, None).unwrap();
         assert_eq!(s.return_origins, None);
         assert_eq!(
@@ -308,7 +223,8 @@ mod tests {
 
     #[test]
     fn return_origins_replace_the_default_and_are_checked() {
-        let body = br#"{"whmcs": {"api_url": "https://billing.example.com"},
+        let body = br#"{"name": "A", "currency_rate": "1",
+            "whmcs": {"api_url": "https://billing.example.com", "identifier": "i", "secret": "s"},
             "return_origins": ["https://portal.example.com", "http://127.0.0.1:8080/"]}"#;
         let s = StoreSettings::from_put_body(body, None).unwrap();
         assert!(s.allows_return_url("https://portal.example.com/viewinvoice.php?id=1"));
@@ -319,44 +235,27 @@ mod tests {
             json["return_origins"],
             serde_json::json!(["https://portal.example.com", "http://127.0.0.1:8080"])
         );
+        let with = |origins: serde_json::Value| {
+            let mut body: serde_json::Value = serde_json::from_slice(body).unwrap();
+            body["return_origins"] = origins;
+            StoreSettings::from_put_body(body.to_string().as_bytes(), None)
+        };
         for bad in [
-            r#"{"return_origins": ["https://portal.example.com/path"]}"#,
-            r#"{"return_origins": ["ftp://portal.example.com"]}"#,
-            r#"{"return_origins": "https://portal.example.com"}"#,
+            serde_json::json!(["https://portal.example.com/path"]),
+            serde_json::json!(["ftp://portal.example.com"]),
+            serde_json::json!("https://portal.example.com"),
         ] {
+            let refused = with(bad.clone()).unwrap_err();
             assert!(
-                StoreSettings::from_put_body(bad.as_bytes(), None).is_err(),
-                "{bad}"
+                refused.field.starts_with("return_origins"),
+                "{bad}: {}",
+                refused.field
             );
         }
         let many: Vec<String> = (0..21)
             .map(|i| format!("https://s{i}.example.com"))
             .collect();
-        let body = serde_json::json!({ "return_origins": many }).to_string();
-        assert_eq!(
-            StoreSettings::from_put_body(body.as_bytes(), None).map(|_| ()),
-            Err(PutError::Invalid(SettingsError::TooManyReturnOrigins))
-        );
-    }
-
-    #[test]
-    fn invalid_settings_are_refused() {
-        let mut s = StoreSettings {
-            currency_rate: Decimal::ZERO,
-            ..Default::default()
-        };
-        assert_eq!(s.validate(), Err(SettingsError::CurrencyRate));
-        s.currency_rate = Decimal::ONE;
-        for bad in ["not an email", "a@b@c.com"] {
-            let body = format!(r#"{{"anti_spam": {{"approvers": ["{bad}"]}}}}"#);
-            assert!(
-                StoreSettings::from_put_body(body.as_bytes(), None).is_err(),
-                "{bad}"
-            );
-        }
-        s.whmcs.api_url = "ftp://x".into();
-        assert_eq!(s.validate(), Err(SettingsError::ApiUrl));
-        assert!(serde_json::from_str::<StoreSettings>(r#"{"nmae": "typo"}"#).is_err());
-        assert!(serde_json::from_str::<StoreSettings>(r#"{"search_window": "soon"}"#).is_err());
+        let refused = with(serde_json::json!(many)).unwrap_err();
+        assert_eq!(refused.field, "return_origins");
     }
 }

@@ -7,9 +7,21 @@ use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
 use crate::db::{Db, DbError, Durable};
 use crate::domain::StoreId;
-use crate::merchant::StoreSettings;
+use crate::merchant::{StoreError, StoreSettings};
 
 type Cache = HashMap<StoreId, Arc<StoreSettings>>;
+
+/// A stored store that today's rules would refuse (saved by an older
+/// cashgate): it loads and keeps its payments, but an operator should
+/// complete it.
+#[derive(Debug, Clone)]
+pub struct Incomplete {
+    pub id: StoreId,
+    /// The first problem `StoreSettings::validate` finds.
+    pub problem: StoreError,
+    /// Whether it lacks what a credit needs, so checks for it are refused.
+    pub checks_refused: bool,
+}
 
 /// The stores of one data folder. Cheap to clone.
 #[derive(Clone)]
@@ -67,6 +79,22 @@ impl Stores {
         })?;
         cache.insert(id.clone(), Arc::new(settings.clone()));
         Ok(pending)
+    }
+
+    /// Every stored store that today's rules would refuse.
+    pub fn incomplete(&self) -> Result<Vec<Incomplete>, DbError> {
+        let mut out = Vec::new();
+        for (id, settings) in self.db.all_store_settings()? {
+            if let Err(problem) = settings.validate() {
+                let checks_refused = settings.can_credit().is_err();
+                out.push(Incomplete {
+                    id,
+                    problem,
+                    checks_refused,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn cache_for_write(&self) -> RwLockWriteGuard<'_, Cache> {

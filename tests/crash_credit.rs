@@ -164,7 +164,7 @@ fn write_config(dir: &Path, data: &Path) -> std::path::PathBuf {
 }
 
 async fn put_store(daemon: &Binary, whmcs: &WhmcsEmulator) {
-    let store = json!({"ingest_token": "tok", "whmcs": {"api_url": whmcs.url(), "identifier": emulator::IDENTIFIER, "secret": emulator::SECRET}});
+    let store = json!({"name": "Crash", "currency_rate": "1", "ingest_token": "tok", "whmcs": {"api_url": whmcs.url(), "identifier": emulator::IDENTIFIER, "secret": emulator::SECRET}});
     let r = daemon
         .http
         .put(daemon.url("/admin/stores/5"))

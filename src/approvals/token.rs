@@ -14,7 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use jiff::Timestamp;
 use sha2::Sha256;
 
-use crate::data_dir::write_private;
+use crate::data_dir::{APPROVAL_KEY, write_private};
 use crate::domain::{Email, PaymentId};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -56,7 +56,7 @@ impl Signer {
     /// Reads `approval_key` from the data folder, creating it (owner-only)
     /// on first start.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<Signer> {
-        let path = data_dir.join("approval_key");
+        let path = data_dir.join(APPROVAL_KEY);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let bytes = HEXLOWER

@@ -8,6 +8,11 @@
 //! Nothing is acknowledged before it is durable: a write returns a
 //! [`Durable`] that hands out its value only after the group commit
 //! (`durability`) has flushed it.
+//!
+//! Every write takes the shared side of the write barrier
+//! (`Db::barrier_shared`); a backup (`snapshot`) takes the exclusive
+//! side while it copies, so it sees whole writes only. A new write path
+//! must take it too.
 
 mod antispam;
 mod breaker;
@@ -21,6 +26,7 @@ mod payments;
 mod quarantine;
 mod reads;
 mod records;
+mod snapshot;
 mod stores;
 mod timers;
 mod tx;
@@ -38,6 +44,7 @@ pub use records::{
     AuditEntry, AuditEvent, Claim, Deadline, InvoiceAttempt, InvoiceSettlement, InvoiceState,
     PaymentRecord, PaymentSummary, TransactionRecord,
 };
+pub use snapshot::CopyReport;
 pub use timers::DueTimer;
 pub use tx::{TxResult, WriteTx, abort};
 
@@ -51,6 +58,14 @@ use crate::metrics::Metrics;
 /// against 64 MiB kept polls and checks at the same rate with a million
 /// payments stored while peak RSS fell from 527 to 408 MiB.
 pub const CACHE_BYTES_DEFAULT: u64 = 16 * 1024 * 1024;
+
+/// The sled folder inside a data folder.
+pub const SLED_FOLDER: &str = "db";
+
+/// How many ids sled's id generator hands out between two persists of its
+/// counter (sled's default, set explicitly: a copy's counter must be a
+/// multiple of it, see `snapshot`).
+const SLED_IDGEN_PERSIST_INTERVAL: u64 = 1_000_000;
 
 /// How often sled's own background thread flushes (every durable reply
 /// flushes through the group commit anyway).
@@ -89,6 +104,8 @@ struct Inner {
     /// The trees, in the fixed order that transactions use.
     trees: [sled::Tree; Tree::COUNT],
     group_commit: std::sync::Mutex<GroupCommit>,
+    /// Writes hold it shared; a consistent copy holds it exclusively.
+    write_barrier: std::sync::RwLock<()>,
 }
 
 impl Db {
@@ -97,9 +114,10 @@ impl Db {
     pub fn open(dir: &Path, options: &DbOptions, metrics: Arc<Metrics>) -> Result<Db, DbError> {
         std::fs::create_dir_all(dir)?;
         let db = sled::Config::new()
-            .path(dir.join("db"))
+            .path(dir.join(SLED_FOLDER))
             .cache_capacity(options.cache_bytes)
             .flush_every_ms(Some(SLED_FLUSH_EVERY_MS))
+            .idgen_persist_interval(SLED_IDGEN_PERSIST_INTERVAL)
             .open()
             .map_err(|e| open_error(e, dir))?;
         let mut trees = Vec::with_capacity(Tree::COUNT);
@@ -120,6 +138,7 @@ impl Db {
                 db,
                 trees,
                 group_commit: std::sync::Mutex::new(group_commit),
+                write_barrier: std::sync::RwLock::new(()),
             }),
         })
     }
@@ -168,6 +187,7 @@ impl Db {
     pub fn transact<R>(&self, f: impl Fn(&WriteTx) -> TxResult<R>) -> Result<R, DbError> {
         use sled::Transactional;
         use sled::transaction::{TransactionError, TransactionalTree};
+        let _barrier = self.barrier_shared();
         let result = self
             .inner
             .trees
@@ -177,6 +197,20 @@ impl Db {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => DbError::from(e),
         })
+    }
+
+    /// Held by every write while it writes (never across another write:
+    /// a waiting copy blocks new holders, so holding it twice could wait
+    /// forever).
+    fn barrier_shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        let barrier = &self.inner.write_barrier;
+        barrier.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Held by a consistent copy: no write runs meanwhile.
+    fn barrier_exclusive(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        let barrier = &self.inner.write_barrier;
+        barrier.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Wraps a value whose writes are made; durable after the next flush.

@@ -66,6 +66,7 @@ impl Db {
         &self,
         mut entry: QuarantineEntry,
     ) -> Result<Durable<QuarantineEntry>, DbError> {
+        let _barrier = self.barrier_shared();
         entry.id = self.inner.db.generate_id()?;
         if entry.text.chars().count() > QUARANTINE_TEXT_CHARS_MAX {
             entry.text = entry.text.chars().take(QUARANTINE_TEXT_CHARS_MAX).collect();

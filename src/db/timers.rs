@@ -38,6 +38,7 @@ impl Db {
 
     /// Removes a timer index entry that no payment deadline backs.
     pub fn drop_timer(&self, timer: &DueTimer) -> Result<(), DbError> {
+        let _barrier = self.barrier_shared();
         self.tree(Tree::Index)
             .remove(keys::timer(timer.at, &timer.payment_id))?;
         Ok(())

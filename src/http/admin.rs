@@ -1,6 +1,6 @@
 //! The admin API (bearer admin token): stores, payments with their
 //! history, operator actions where the machine has the edge,
-//! transactions and the quarantine.
+//! transactions, the quarantine, and backups (`super::backup`).
 
 use std::sync::Arc;
 
@@ -42,8 +42,10 @@ pub async fn route(
         (["payments", id, action], &Method::POST) => act(&app, client, id, action, req).await,
         (["transactions"], &Method::GET) => transactions(&app, &req),
         (["quarantine"], &Method::GET) => quarantine(&app, &req),
+        (["backup"], &Method::POST) => super::backup::backup(&app, req).await,
         (
-            ["stores", _]
+            ["backup"]
+            | ["stores", _]
             | ["payments"]
             | ["payments", _]
             | ["payments", _, _]
@@ -78,8 +80,8 @@ async fn put_store(
     let id = store_id(id)?;
     let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
     let existing = app.stores.get(&id)?;
-    let settings = StoreSettings::from_put_body(&bytes, existing.as_ref())
-        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    let settings =
+        StoreSettings::from_put_body(&bytes, existing.as_ref()).map_err(ApiError::InvalidStore)?;
     app.stores.put(&id, &settings)?.durable().await?;
     tracing::info!(store_id = %id, created = existing.is_none(), "store saved");
     let status = if existing.is_some() {

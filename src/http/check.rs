@@ -102,6 +102,7 @@ async fn check(
     let Some(settings) = settings else {
         return Err(ApiError::UnknownStore);
     };
+    settings.can_credit().map_err(ApiError::StoreNotReady)?;
     let new = parse_check(params, store_id, lang)?;
     if new.amount.convert(settings.currency_rate).is_none() {
         return Err(ApiError::InvalidAmount(

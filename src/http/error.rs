@@ -8,6 +8,7 @@ use super::reply::{Body, json};
 use crate::antispam::RetryAfter;
 use crate::domain::Lang;
 use crate::machine::StateName;
+use crate::merchant::StoreError;
 use crate::payments::DbError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,13 @@ pub enum ApiError {
     UnknownPayment,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A store's settings that cannot be saved (422, the field named).
+    #[error("invalid store: {0}")]
+    InvalidStore(StoreError),
+    /// A check for a store that lacks what a credit needs (saved under
+    /// older rules): refused before it can claim a customer's transfer.
+    #[error("store not ready: {0}")]
+    StoreNotReady(StoreError),
     #[error("no such route")]
     NotFound,
     #[error("method not allowed")]
@@ -61,9 +69,11 @@ impl ApiError {
             ApiError::InvalidStoreId => "invalid_store_id",
             ApiError::UnknownStore => "unknown_store",
             ApiError::UnknownPayment => "unknown_payment",
-            ApiError::InvalidRequest(_) | ApiError::NotFound | ApiError::MethodNotAllowed => {
-                "invalid_request"
-            }
+            ApiError::InvalidRequest(_)
+            | ApiError::InvalidStore(_)
+            | ApiError::NotFound
+            | ApiError::MethodNotAllowed => "invalid_request",
+            ApiError::StoreNotReady(_) => "store_not_ready",
             ApiError::Unauthorized => "unauthorized",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::BodyTooLarge => "body_too_large",
@@ -87,7 +97,10 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Conflict(_) | ApiError::NotAllowedInState(_) => StatusCode::CONFLICT,
+            ApiError::InvalidStore(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) | ApiError::NotAllowedInState(_) | ApiError::StoreNotReady(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -113,6 +126,10 @@ impl ApiError {
             ApiError::UnknownStore => "This store is not known.".into(),
             ApiError::UnknownPayment => "This payment is not known.".into(),
             ApiError::InvalidRequest(why) => format!("The request is not valid: {why}"),
+            ApiError::InvalidStore(why) => format!("The store is not valid: {why}"),
+            ApiError::StoreNotReady(_) => {
+                "This store cannot take payments yet: its settings are incomplete.".into()
+            }
             ApiError::NotFound => "There is nothing at this address.".into(),
             ApiError::MethodNotAllowed => "This method is not allowed here.".into(),
             ApiError::Unauthorized => "A valid token is required.".into(),
@@ -138,7 +155,10 @@ impl ApiError {
             ApiError::InvalidStoreId => "رقم المتجر غير صحيح.",
             ApiError::UnknownStore => "هذا المتجر غير معروف.",
             ApiError::UnknownPayment => "هذه العملية غير معروفة.",
-            ApiError::InvalidRequest(_) => "الطلب غير صحيح.",
+            ApiError::InvalidRequest(_) | ApiError::InvalidStore(_) => "الطلب غير صحيح.",
+            ApiError::StoreNotReady(_) => {
+                "لا يمكن لهذا المتجر استقبال المدفوعات بعد: إعداداته غير مكتملة."
+            }
             ApiError::NotFound => "لا يوجد شيء على هذا العنوان.",
             ApiError::MethodNotAllowed => "هذه الطريقة غير مسموح بها هنا.",
             ApiError::Unauthorized => "مطلوب رمز دخول صحيح.",
@@ -158,6 +178,10 @@ impl ApiError {
         let body = ErrorBody {
             status: false,
             error: self.code(),
+            field: match self {
+                ApiError::InvalidStore(e) => Some(&e.field),
+                _ => None,
+            },
             message: self.message(lang),
         };
         let mut response = json(self.status(), &body);
@@ -172,8 +196,11 @@ impl ApiError {
 /// Every error reply's body. A struct rather than a `json!` map: a 429 is
 /// the answer a flood gets, and it should cost as little as possible.
 #[derive(Serialize)]
-struct ErrorBody {
+struct ErrorBody<'a> {
     status: bool,
     error: &'static str,
+    /// The refused field of a store (`whmcs.api_url`; empty: the body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
     message: String,
 }

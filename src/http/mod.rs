@@ -8,6 +8,7 @@
 mod admin;
 mod approvals;
 mod auth;
+mod backup;
 mod body;
 mod check;
 mod client_ip;

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::transition::{Applied, NotApplied, transition_in};
 use super::{Payments, Written};
-use crate::db::{Breaker, DbError, OutboxEntry, OutboxKey, OutboxStatus};
+use crate::db::{Breaker, DbError, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus};
 use crate::machine::Event;
 
 /// Readings of GetCredits, `reconcile_delay_ms` or more apart, that must
@@ -78,6 +78,41 @@ pub fn reconcile_step(
 }
 
 impl Payments {
+    /// After a restore from a backup: every AddCredit still queued (or in
+    /// flight) may have been sent — and credited — after the backup was
+    /// taken. Each is marked an unknown outcome, so nothing is sent again
+    /// before GetCredits has shown whether the credit is there. Returns
+    /// how many were marked.
+    pub fn distrust_queued_credits(&self, now: Timestamp) -> Result<usize, DbError> {
+        let queued = self
+            .db()
+            .due_outbox(Lane::Whmcs, Timestamp::MAX, usize::MAX)?;
+        let mut marked = 0;
+        for (key, entry) in queued {
+            if entry.effect != Effect::AddCredit || entry.needs_reconcile {
+                continue;
+            }
+            let distrusted = OutboxEntry {
+                status: OutboxStatus::Pending,
+                needs_reconcile: true,
+                reconcile_tries: 0,
+                due_at: now,
+                last_error: Some(
+                    "restored from a backup: not sent again before GetCredits shows whether \
+                     the credit is in WHMCS"
+                        .into(),
+                ),
+                ..entry.clone()
+            };
+            let swapped = self
+                .db()
+                .write(|tx| tx.swap_outbox(&key, &entry, &distrusted))?
+                .durable_blocking()?;
+            marked += usize::from(swapped);
+        }
+        Ok(marked)
+    }
+
     /// Records that an attempt starts now; returns the stored entry, or
     /// `None` (nothing written) if the entry is no longer `entry`.
     pub fn begin_attempt(

@@ -14,6 +14,7 @@
 //! then.
 
 mod antispam;
+mod backup;
 mod changes;
 mod check;
 mod claims;
@@ -43,6 +44,7 @@ pub use invoices::{
     InvoiceCheck, InvoicePlan, InvoiceReading, InvoiceStep, plan_application, settle_unknown,
 };
 pub use transition::{Applied, NotApplied};
+pub use verify::VERIFY_PAYMENTS_MAX;
 
 pub use crate::db::{
     ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Db, DbError, DbOptions, Deadline,

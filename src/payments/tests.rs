@@ -332,3 +332,34 @@ fn a_poll_summary_decodes_the_same_fields_as_the_full_record() {
         None
     );
 }
+
+#[test]
+fn a_restored_folder_sends_no_queued_credit_before_get_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    store_transaction(&store, "014412345678");
+    let a = create(&store, &new_payment(42));
+    apply(&store, &a.id, &matched("014412345678", false)).unwrap();
+    let queued = |store: &Payments| store.due_outbox(Lane::Whmcs, t0(), 10).unwrap();
+    let before = queued(&store);
+    assert_eq!(before.len(), 1);
+    assert!(
+        !before[0].1.needs_reconcile,
+        "a fresh credit is sent at once"
+    );
+
+    assert_eq!(store.distrust_queued_credits(t0()).unwrap(), 1);
+    let after = queued(&store);
+    assert_eq!(after.len(), 1, "still queued, in the same lane");
+    let entry = &after[0].1;
+    assert!(entry.needs_reconcile, "GetCredits first");
+    assert_eq!(entry.status, OutboxStatus::Pending);
+    assert_eq!(entry.reconcile_tries, 0);
+    assert_eq!(
+        store.distrust_queued_credits(t0()).unwrap(),
+        0,
+        "once is enough"
+    );
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+}

@@ -14,9 +14,18 @@ use crate::domain::{Email, PaymentId};
 use crate::machine::{EventKind, Machine, StateName};
 
 /// Most payments one check looks at (it is meant for tests and copies).
-const VERIFY_PAYMENTS_MAX: usize = 1_000_000;
+pub const VERIFY_PAYMENTS_MAX: usize = 1_000_000;
 
 impl Payments {
+    /// How many payments are stored, from the counts kept by state.
+    pub fn payments_stored(&self) -> Result<u64, DbError> {
+        let mut total = 0u64;
+        for state in StateName::ALL {
+            total = total.saturating_add(self.db().state_count(state)?);
+        }
+        Ok(total)
+    }
+
     /// Every problem found; empty when all is consistent.
     pub fn verify(&self) -> Result<Vec<String>, DbError> {
         let mut problems = Vec::new();

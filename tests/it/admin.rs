@@ -30,7 +30,8 @@ async fn stores_are_saved_and_shown_without_their_secrets() {
     let updated = daemon
         .admin_put(
             &format!("/admin/stores/{STORE}"),
-            &json!({"name": "Renamed"}),
+            &json!({"name": "Renamed", "currency_rate": "1",
+                "whmcs": {"api_url": "https://billing.example.com", "identifier": "ident"}}),
         )
         .await;
     assert_eq!(updated.status, 200);
@@ -241,7 +242,8 @@ fn cashgate_store_put_writes_a_store_offline() {
     let file = dir.path().join("store.json");
     std::fs::write(
         &file,
-        r#"{"name": "Offline", "ingest_token": "t", "currency_rate": "2"}"#,
+        r#"{"name": "Offline", "ingest_token": "t", "currency_rate": "2",
+            "whmcs": {"api_url": "https://billing.example.com", "identifier": "i", "secret": "s"}}"#,
     )
     .unwrap();
     let data = dir.path().join("data");

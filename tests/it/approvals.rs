@@ -425,7 +425,10 @@ async fn an_email_pending_when_the_daemon_is_killed_is_sent_after_a_restart() {
     .unwrap();
     let daemon = Binary::start(&config, &data);
     let admin = daemon.admin_token.clone();
-    let store = json!({"ingest_token": "tok", "anti_spam": {"enabled": true, "approvers": ["owner@example.com"]}});
+    // Nothing is credited here: the WHMCS URL is never called.
+    let store = json!({"name": "Five", "currency_rate": "1", "ingest_token": "tok",
+        "whmcs": {"api_url": "http://127.0.0.1:9", "identifier": "i", "secret": "s"},
+        "anti_spam": {"enabled": true, "approvers": ["owner@example.com"]}});
     let put = daemon
         .http
         .put(daemon.url("/admin/stores/5"))

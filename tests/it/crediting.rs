@@ -251,9 +251,8 @@ async fn a_wrong_secret_stops_calls_until_the_store_settings_change() {
     );
     // New settings (the new secret) close the breaker: the waiting payment goes on.
     let whmcs = json!({"api_url": daemon.whmcs.url(), "identifier": crate::support::whmcs::IDENTIFIER, "secret": "rotated-by-the-merchant"});
-    daemon
-        .admin_put(&format!("/admin/stores/{STORE}"), &json!({"whmcs": whmcs}))
-        .await;
+    let saved = daemon.put_store(STORE, json!({"whmcs": whmcs})).await;
+    assert_eq!(saved.status, 200, "{saved:?}");
     until_state(&daemon, &second, "credited").await;
     assert_eq!(
         daemon.version_and_state(&first).await.1,
@@ -490,7 +489,7 @@ async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
     let store = Payments::open(dir.path(), PaymentsOptions::default()).unwrap();
     let clock = ManualClock::starting_at(jiff::Timestamp::from_second(1_780_000_000).unwrap());
     let store_id = StoreId::parse(STORE).unwrap();
-    let body = json!({"whmcs": {"api_url": whmcs.url(), "identifier": crate::support::whmcs::IDENTIFIER, "secret": crate::support::whmcs::SECRET}});
+    let body = json!({"name": "Test", "currency_rate": "1", "whmcs": {"api_url": whmcs.url(), "identifier": crate::support::whmcs::IDENTIFIER, "secret": crate::support::whmcs::SECRET}});
     let settings =
         cashgate::merchant::StoreSettings::from_put_body(body.to_string().as_bytes(), None)
             .unwrap();

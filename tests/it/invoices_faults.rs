@@ -241,7 +241,7 @@ async fn a_daemon_killed_between_apply_credit_and_its_answer_applies_once_after_
     let data = dir.path().join("data");
     let config = write_config(dir.path(), &data);
     let daemon = Binary::start(&config, &data);
-    let store = json!({"ingest_token": "tok", "whmcs": {"api_url": whmcs.url(),
+    let store = json!({"name": "Invoices", "currency_rate": "1", "ingest_token": "tok", "whmcs": {"api_url": whmcs.url(),
         "identifier": crate::support::whmcs::IDENTIFIER, "secret": crate::support::whmcs::SECRET}});
     admin(&daemon, reqwest::Method::PUT, "/admin/stores/5", &store).await;
     let invoice = whmcs.create_invoice(CLIENT, "100.00", "Unpaid");

@@ -24,8 +24,16 @@ async fn answer(response: reqwest::Response) -> Answer {
 }
 
 impl TestDaemon {
-    /// Creates store `id` with an ingest token and the given extra settings.
+    /// Creates store `id` with the given settings, filling in what a store
+    /// requires (a name, rate 1, the emulator's WHMCS) and an ingest token
+    /// where they are not given.
     pub async fn put_store(&self, id: &str, mut settings: Value) -> Answer {
+        if settings.get("name").is_none() {
+            settings["name"] = json!(format!("Test store {id}"));
+        }
+        if settings.get("currency_rate").is_none() {
+            settings["currency_rate"] = json!("1");
+        }
         if settings.get("ingest_token").is_none() {
             settings["ingest_token"] = json!(INGEST_TOKEN);
         }

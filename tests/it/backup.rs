@@ -1,0 +1,246 @@
+//! Backups, restores and `verify`: a backup taken while the daemon serves
+//! checks and transfers holds everything acknowledged before it and is
+//! consistent; one taken at rest restores to a folder that serves the same
+//! payments, transactions, outbox and timers; and every file cashgate
+//! leaves — in its data folder and in a backup — is owner-only.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::support::api::{INGEST_TOKEN, STORE};
+use crate::support::daemon::{Parked, TestDaemon, spawn_daemon};
+
+const LOAD_TASKS: usize = 8;
+const LOAD_PAYMENTS_PER_TASK: usize = 40;
+
+fn cashgate(args: &[&str], envs: &[(&str, &Path)]) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cashgate"));
+    command.args(args);
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// One customer: a transfer arrives and their check claims it.
+async fn pay(daemon: &TestDaemon, task: usize, i: usize) -> Option<String> {
+    let phone = format!("010{:08}", task * 1000 + i);
+    let trans_id = format!("0144{:08}", task * 1000 + i);
+    let client = format!("{}", task * 1000 + i + 1);
+    let tx = json!({"trans_id": trans_id, "phone": phone, "amount": "100"});
+    daemon.ingest(STORE, INGEST_TOKEN, &tx).await;
+    let check = daemon
+        .check(&[
+            ("store_id", STORE),
+            ("phone", &phone),
+            ("amount", "100"),
+            ("client_id", &client),
+        ])
+        .await;
+    check.body["payment_id"].as_str().map(str::to_owned)
+}
+
+/// Every payment with its history and outbox, as the admin API shows them.
+async fn everything(daemon: &TestDaemon) -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in daemon.all_payments().await {
+        let id = p["id"].as_str().unwrap();
+        out.push(
+            daemon
+                .admin_get(&format!("/admin/payments/{id}"))
+                .await
+                .body,
+        );
+    }
+    out.sort_by_key(|p| p["id"].as_str().unwrap().to_owned());
+    let txs = daemon
+        .admin_get(&format!("/admin/transactions?store_id={STORE}&limit=1000"))
+        .await;
+    out.push(txs.body);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_under_load_holds_every_acknowledged_payment_and_restores_to_the_same_folder() {
+    let daemon = Arc::new(spawn_daemon(|_| {}).await);
+    daemon.default_store().await;
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let load: Vec<_> = (0..LOAD_TASKS)
+        .map(|task| {
+            let (daemon, acknowledged) = (daemon.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                for i in 0..LOAD_PAYMENTS_PER_TASK {
+                    if let Some(id) = pay(&daemon, task, i).await {
+                        acknowledged.lock().unwrap().push(id);
+                    }
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < LOAD_TASKS * LOAD_PAYMENTS_PER_TASK / 3 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let before: HashSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let under_load = tmp.path().join("under-load");
+    let report = daemon
+        .admin_post("/admin/backup", &json!({"to": under_load}))
+        .await;
+    assert_eq!(report.status, 200, "{report:?}");
+    eprintln!(
+        "backup under load: {} entries, writes paused {} ms, took {} ms",
+        report.body["entries"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        report.body["writes_paused_ms"],
+        report.body["took_ms"]
+    );
+    for task in load {
+        task.await.unwrap();
+    }
+    assert!(
+        acknowledged.lock().unwrap().len() > before.len(),
+        "the load went on after the backup"
+    );
+    assert!(
+        cashgate::data_dir::privacy::exposed(&under_load)
+            .unwrap()
+            .is_empty()
+    );
+
+    let restored = tmp.path().join("restored-under-load");
+    let (ok, text) = cashgate(
+        &[
+            "restore",
+            "--from",
+            under_load.to_str().unwrap(),
+            "--data-dir",
+            restored.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(ok && text.contains("ok: every invariant holds"), "{text}");
+    let (copy, _) = cashgate::daemon::open_folder(
+        &restored,
+        &cashgate::payments::PaymentsOptions::default(),
+        cashgate::data_dir::Purpose::Inspect,
+    )
+    .unwrap();
+    for id in &before {
+        let id = cashgate::domain::PaymentId::parse(id).unwrap();
+        assert!(
+            copy.payment(&id).unwrap().is_some(),
+            "{id} was acknowledged before the backup"
+        );
+    }
+    copy.close().unwrap();
+
+    // At rest, through the command line (the daemon holds the folder).
+    let daemon = Arc::into_inner(daemon).unwrap();
+    let live = everything(&daemon).await;
+    let at_rest = tmp.path().join("at-rest");
+    let (ok, text) = cashgate(
+        &["backup", "--to", at_rest.to_str().unwrap()],
+        &[
+            ("CASHGATE_DATA_DIR", daemon.dir.path()),
+            ("CASHGATE_LISTEN", Path::new(&daemon.addr.to_string())),
+        ],
+    );
+    assert!(ok, "{text}");
+    let restored = Arc::new(tempfile::tempdir().unwrap());
+    let (ok, text) = cashgate(
+        &[
+            "restore",
+            "--from",
+            at_rest.to_str().unwrap(),
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(ok, "{text}");
+    let settings = crate::support::daemon::test_settings(restored.path());
+    let parked = daemon.stop().await;
+    let copy = Parked {
+        settings,
+        dir: restored,
+        clock: parked.clock.clone(),
+        whmcs: parked.whmcs.clone(),
+    }
+    .start()
+    .await;
+    assert_eq!(everything(&copy).await, live);
+    copy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_data_folder_and_its_backups_are_owner_only_after_a_fresh_start() {
+    use crate::support::binary::Binary;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("cashgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Binary::start(&config, &data);
+    let put = daemon
+        .http
+        .put(daemon.url("/admin/stores/5"))
+        .bearer_auth(&daemon.admin_token)
+        .json(&json!({"name": "Five", "currency_rate": "1",
+            "whmcs": {"api_url": "https://billing.example.com", "identifier": "i", "secret": "s"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    let private = |dir: &Path| {
+        let exposed = cashgate::data_dir::privacy::exposed(dir).unwrap();
+        assert!(exposed.is_empty(), "{exposed:?}");
+        let mode = |p: &Path| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+        };
+        assert_eq!(mode(dir), 0o700);
+        for file in ["admin_token", "format_version", "db/conf", "db/db"] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+        }
+    };
+    private(&data);
+    let listen = daemon.base.trim_start_matches("http://").to_owned();
+    let through_daemon = tmp.path().join("through-daemon");
+    let envs = [
+        ("CASHGATE_LISTEN", Path::new(&listen)),
+        ("CASHGATE_DATA_DIR", data.as_path()),
+    ];
+    let (ok, text) = cashgate(&["backup", "--to", through_daemon.to_str().unwrap()], &envs);
+    assert!(ok, "{text}");
+    private(&through_daemon);
+    daemon.kill();
+    let offline = tmp.path().join("offline");
+    let (ok, text) = cashgate(&["backup", "--to", offline.to_str().unwrap()], &envs);
+    assert!(ok, "{text}");
+    private(&offline);
+    private(&data);
+    let (ok, text) = cashgate(&["verify"], &envs);
+    assert!(ok && text.contains("ok: every invariant holds"), "{text}");
+    let (ok, text) = cashgate(&["backup", "--to", offline.to_str().unwrap()], &envs);
+    assert!(!ok && text.contains("not empty"), "{text}");
+}
