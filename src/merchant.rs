@@ -1,5 +1,7 @@
 //! A merchant's store settings: its WHMCS, currency rate, ingest token,
-//! anti-spam rules, windows and check IPs (docs/design.md, "Stores").
+//! anti-spam rules, windows, check IPs, and what its pay pages show and
+//! allow (wallet numbers, return and embedding origins) (docs/design.md,
+//! "Stores"; docs/pages.md).
 //! Store settings live in the database (admin API), not in the config
 //! file; `crate::stores` reads and saves them.
 
@@ -8,12 +10,15 @@ use std::net::IpAddr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Amount, Email, Lang, Secret, Window};
+use crate::domain::{Amount, Email, Lang, Origin, Phone, Secret, Window};
 use crate::machine::Policy;
 
 const STORE_NAME_CHARS_MAX: usize = 200;
 const APPROVERS_MAX: usize = 20;
 const CHECK_IPS_MAX: usize = 50;
+const WALLET_NUMBERS_MAX: usize = 10;
+/// Each of `return_origins` and `embed_origins`.
+const ORIGINS_MAX: usize = 20;
 
 /// Everything cashgate knows about one merchant's store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +44,17 @@ pub struct StoreSettings {
     /// The store's WHMCS servers: checks from them skip the per-IP limit.
     #[serde(default)]
     pub check_ips: Vec<IpAddr>,
+    /// The wallet numbers customers pay to, shown on the pay page.
+    #[serde(default)]
+    pub wallet_numbers: Vec<Phone>,
+    /// Origins a pay page's `return_url` may lead back to; unset means the
+    /// origin of `whmcs.api_url` (see [`StoreSettings::allowed_return_origins`]).
+    #[serde(default)]
+    pub return_origins: Option<Vec<Origin>>,
+    /// Origins that may show the pay pages in a frame (CSP
+    /// `frame-ancestors`); none by default.
+    #[serde(default)]
+    pub embed_origins: Vec<Origin>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +103,10 @@ pub enum SettingsError {
     TooManyCheckIps,
     #[error("whmcs.api_url must start with http:// or https://")]
     ApiUrl,
+    #[error("at most {WALLET_NUMBERS_MAX} wallet_numbers")]
+    TooManyWalletNumbers,
+    #[error("at most {ORIGINS_MAX} return_origins and {ORIGINS_MAX} embed_origins")]
+    TooManyOrigins,
 }
 
 fn one() -> Decimal {
@@ -116,6 +136,9 @@ impl Default for StoreSettings {
             anti_spam: AntiSpamSettings::default(),
             search_window: thirty_minutes(),
             check_ips: Vec::new(),
+            wallet_numbers: Vec::new(),
+            return_origins: None,
+            embed_origins: Vec::new(),
         }
     }
 }
@@ -182,11 +205,31 @@ impl StoreSettings {
         if self.check_ips.len() > CHECK_IPS_MAX {
             return Err(SettingsError::TooManyCheckIps);
         }
+        if self.wallet_numbers.len() > WALLET_NUMBERS_MAX {
+            return Err(SettingsError::TooManyWalletNumbers);
+        }
+        let return_origins = self.return_origins.as_ref().map_or(0, Vec::len);
+        if return_origins > ORIGINS_MAX || self.embed_origins.len() > ORIGINS_MAX {
+            return Err(SettingsError::TooManyOrigins);
+        }
         let url = self.whmcs.api_url.trim();
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(SettingsError::ApiUrl);
         }
         Ok(())
+    }
+
+    /// Where a pay page may send the customer back to: `return_origins`,
+    /// else the origin of the store's WHMCS (its client area lives there).
+    pub fn allowed_return_origins(&self) -> Vec<Origin> {
+        match &self.return_origins {
+            Some(origins) => origins.clone(),
+            None => url::Url::parse(self.whmcs.api_url.trim())
+                .ok()
+                .and_then(|url| Origin::of(&url))
+                .into_iter()
+                .collect(),
+        }
     }
 
     /// What the payment machine's guards need from these settings.
@@ -251,6 +294,43 @@ mod tests {
         assert!(rotated.ingest_token.matches("new"));
         assert!(StoreSettings::from_put_body(b"[1]", None).is_err());
         assert!(StoreSettings::from_put_body(br#"{"currency_rate": "0"}"#, None).is_err());
+    }
+
+    #[test]
+    fn pay_page_settings_default_to_nothing_and_return_to_the_whmcs_origin() {
+        let s: StoreSettings =
+            serde_json::from_str(r#"{"whmcs": {"api_url": "https://Billing.example.com/whmcs"}}"#)
+                .unwrap();
+        assert!(s.wallet_numbers.is_empty() && s.embed_origins.is_empty());
+        let allowed: Vec<String> = s
+            .allowed_return_origins()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(allowed, vec!["https://billing.example.com"]);
+        let listed: StoreSettings = serde_json::from_str(
+            r#"{"whmcs": {"api_url": "https://billing.example.com"},
+                "return_origins": ["https://shop.example.com"],
+                "embed_origins": ["https://shop.example.com:8443"],
+                "wallet_numbers": ["+20 101 111 2222"]}"#,
+        )
+        .unwrap();
+        let allowed = listed.allowed_return_origins();
+        assert_eq!(allowed.len(), 1);
+        assert_eq!(allowed[0].as_str(), "https://shop.example.com");
+        assert_eq!(listed.wallet_numbers[0].as_str(), "01011112222");
+        for bad in [
+            r#"{"wallet_numbers": ["12345"]}"#,
+            r#"{"return_origins": ["https://shop.example.com/path"]}"#,
+            r#"{"embed_origins": ["*"]}"#,
+        ] {
+            assert!(serde_json::from_str::<StoreSettings>(bad).is_err(), "{bad}");
+        }
+        let none = StoreSettings::default();
+        assert!(
+            none.allowed_return_origins().is_empty(),
+            "no WHMCS URL, no return"
+        );
     }
 
     #[test]
