@@ -69,6 +69,11 @@ pub struct LimitSettings {
     pub requests_per_minute_per_store: u32,
     pub ingest_per_minute_per_store: u32,
     pub polls_per_minute_per_ip: u32,
+    /// Checks naming a transaction by its reference number (`trans_id`),
+    /// per client IP and per store, on top of the check limits: guessing
+    /// references must stay slow.
+    pub references_per_minute_per_ip: u32,
+    pub references_per_minute_per_store: u32,
     /// Store preflights (which call the store's WHMCS).
     pub preflights_per_minute_per_store: u32,
     /// Requests with a wrong ingest token, per client IP.
@@ -184,6 +189,8 @@ impl Default for LimitSettings {
             requests_per_minute_per_store: 600,
             ingest_per_minute_per_store: 600,
             polls_per_minute_per_ip: 600,
+            references_per_minute_per_ip: 5,
+            references_per_minute_per_store: 60,
             preflights_per_minute_per_store: 3,
             auth_failures_per_minute_per_ip: 30,
             body_bytes_max: 64 * 1024,
@@ -324,6 +331,8 @@ impl Settings {
             l.requests_per_minute_per_store,
             l.ingest_per_minute_per_store,
             l.polls_per_minute_per_ip,
+            l.references_per_minute_per_ip,
+            l.references_per_minute_per_store,
         ];
         if quotas.contains(&0) {
             return Err(ConfigError::Invalid(

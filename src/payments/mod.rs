@@ -1,6 +1,7 @@
 //! The payment use cases, above the persistence layer (`crate::db`):
 //! a check ([`check`](Payments::check)), an incoming transaction
-//! ([`ingest`](Payments::ingest)), the rematch of a released transaction,
+//! ([`ingest`](Payments::ingest)), a claim by reference number
+//! ([`check_reference`](Payments::check_reference)), the rematch of a released transaction,
 //! decisions of approvers and operators, closing windows whose deadline
 //! passed, and recording what a WHMCS call did. HTTP handlers, workers and
 //! the CLI call these; none of them touches the database directly.
@@ -22,6 +23,7 @@ mod ingest;
 mod matching;
 mod outbox;
 mod queries;
+mod reference;
 mod rematch;
 mod timers;
 mod transition;

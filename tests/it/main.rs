@@ -20,6 +20,7 @@ mod malformed;
 mod metrics;
 mod model;
 mod poll;
+mod reference;
 mod serve;
 mod support;
 mod whmcs_client;
