@@ -42,6 +42,10 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub workers: WorkerSettings,
     pub log: LogSettings,
+    /// `cashgate demo` only: the pay pages offer "simulate the wallet SMS".
+    /// No file or variable can turn it on, so `serve` never has it.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +167,7 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             workers: WorkerSettings::default(),
             log: LogSettings::default(),
+            demo: false,
         }
     }
 }

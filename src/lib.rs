@@ -5,8 +5,8 @@
 //! Layered so that each layer calls only downward (docs/design.md, "The
 //! layers"):
 //! - surfaces: [`http`] (the hyper server, one module per route family),
-//!   [`worker`] (timers and the outbox lanes), [`cli`] and [`daemon`]
-//!   (wiring); they call the use cases only.
+//!   [`worker`] (timers and the outbox lanes), [`cli`], [`daemon`]
+//!   (wiring) and [`demo`] (`cashgate demo`); they call the use cases only.
 //! - use cases: [`payments`] (check, ingest, matching, claims, decisions,
 //!   timers, crediting outcomes, queries, verify) and [`stores`] (merchants'
 //!   settings through a cache).
@@ -17,7 +17,8 @@
 //! - below: [`domain`] (values parsed once at the edge), [`merchant`] (a
 //!   store's settings), [`whmcs`] (the WHMCS client and its answer
 //!   classifier), [`antispam`] (hold rules and rate limits), [`approvals`]
-//!   (signed links, email, pages), [`sms`] (the receipt parser),
+//!   (signed links, email, pages), [`pages`] (the customers' pay pages and
+//!   their static files), [`sms`] (the receipt parser),
 //!   [`config`], [`clock`], [`metrics`], [`data_dir`] (private files).
 //! - [`model`] (feature `model`): the model-based test harness.
 
@@ -37,6 +38,7 @@ pub mod metrics;
 #[cfg(feature = "model")]
 #[doc(hidden)]
 pub mod model;
+pub mod pages;
 pub mod payments;
 pub mod sms;
 pub mod stores;

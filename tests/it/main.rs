@@ -19,6 +19,7 @@ mod machine_props;
 mod malformed;
 mod metrics;
 mod model;
+mod pay;
 mod poll;
 mod reference;
 mod serve;

@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod binary;
 pub mod browser;
 pub mod daemon;
+pub mod pay;
 pub mod whmcs;
 
 #[path = "../../support/smtp_server.rs"]
