@@ -145,23 +145,27 @@ fn error_summary(view: &FormView) -> Markup {
     }
 }
 
-/// Step one: the amount (when known) and the wallet numbers to send it to.
+/// Step one: how much to send (when known) and the wallet numbers to
+/// send it to; then what the form is for.
 fn pay_to(view: &FormView) -> Markup {
     let l = view.lang;
     html! {
-        section.pay-to aria-label=(text(Word::FormTitle, l)) {
-            @if view.amount_known {
-                p { (text(Word::StepSendAmount, l)) }
-                p.pay-amount { span.ltr { (view.values.amount) } " " (egp(l)) }
-            } @else {
-                p { (text(Word::StepSend, l)) }
-            }
-            @if view.wallet_numbers.is_empty() {
-                p { (text(Word::NoWallets, l)) }
-            } @else {
-                ul.wallets {
+        section.pay-to aria-labelledby="pay-to-title" {
+            h2 #pay-to-title { (text(Word::StepSend, l)) }
+            dl.pay-details {
+                @if view.amount_known {
+                    div {
+                        dt { (text(Word::SendAmount, l)) }
+                        dd.big { span.ltr { (view.values.amount) } " " (egp(l)) }
+                    }
+                }
+                div {
+                    dt { (text(Word::SendTo, l)) }
+                    @if view.wallet_numbers.is_empty() {
+                        dd { (text(Word::NoWallets, l)) }
+                    }
                     @for wallet in &view.wallet_numbers {
-                        li { span.ltr { (grouped(wallet)) } }
+                        dd.big { span.ltr { (grouped(wallet)) } }
                     }
                 }
             }

@@ -2,8 +2,8 @@
 //! (`#payment-state`) that carries the state's name in `data-state` and is
 //! a polite live region, so screen readers announce each change. The
 //! script (`assets/pay.js`) long-polls and swaps in this page's new
-//! rendering of its parts (`#payment-state`, `#payment-next`,
-//! `#payment-demo`); without a script, a page that can still change
+//! rendering of its parts (`#payment-state`, `#payment-facts`,
+//! `#payment-next`, `#payment-demo`); without a script, a page that can still change
 //! reloads itself every 10 s. Of the phone, only its last three digits.
 
 use maud::{Markup, html};
@@ -74,7 +74,7 @@ pub fn status_page(view: &StatusView) -> Page {
         html! {
             h1 { (text(Word::StatusTitle, l)) }
             (state_part(view))
-            (facts(view))
+            div #payment-facts { (facts(view)) }
             div #payment-next { (next_part(view)) }
             div #payment-demo { (demo_part(view)) }
         },

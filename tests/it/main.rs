@@ -8,6 +8,7 @@ mod antispam;
 mod approvals;
 mod architecture;
 mod browser_approvals;
+mod browser_pay;
 mod browser_support;
 mod check;
 mod connections;

@@ -197,7 +197,7 @@ fn from_invoice(settings: &StoreSettings, total: &str) -> Option<InvoiceNote> {
     Some(InvoiceNote {
         total: total.to_string(),
         currency_label: settings.currency_label.clone(),
-        rate: settings.currency_rate.normalize().to_string(),
+        rate: settings.currency_rate.to_string(),
         egp: whole(egp.value()),
     })
 }
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(note.egp, "101");
         let note = from_invoice(&settings, "2.01").unwrap();
         assert_eq!(note.egp, "102", "101.505 rounds up");
-        assert_eq!(note.rate, "50.5");
+        assert_eq!(note.rate, "50.50");
         assert!(from_invoice(&settings, "-2").is_none());
         assert!(from_invoice(&settings, "1e3").is_none());
         assert!(

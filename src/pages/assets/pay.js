@@ -16,7 +16,7 @@
   var FINAL = { credited: true, rejected: true, expired: true };
   // The parts of the page that change with the state; each is always
   // present (maybe empty), so they keep their place on the page.
-  var PARTS = ["payment-state", "payment-next", "payment-demo"];
+  var PARTS = ["payment-state", "payment-facts", "payment-next", "payment-demo"];
   var COPIED_ATTRIBUTES = ["class", "data-state", "hidden"];
 
   var failures = 0;
