@@ -21,6 +21,7 @@ mod malformed;
 mod metrics;
 mod model;
 mod pay;
+mod pay_malformed;
 mod poll;
 mod reference;
 mod serve;
