@@ -21,6 +21,8 @@
 //!   their static files), [`sms`] (the receipt parser),
 //!   [`config`], [`clock`], [`metrics`], [`data_dir`] (private files).
 //! - [`model`] (feature `model`): the model-based test harness.
+//! - [`whmcs_sim`]: a WHMCS simulator (the tests' emulator, the demo's WHMCS),
+//!   standing apart from the rest.
 
 pub mod antispam;
 pub mod approvals;
@@ -43,4 +45,5 @@ pub mod payments;
 pub mod sms;
 pub mod stores;
 pub mod whmcs;
+pub mod whmcs_sim;
 pub mod worker;

@@ -24,7 +24,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use binary::Binary;
-use emulator::{AddCreditFault, WhmcsEmulator};
+use emulator::{AddCreditFault, StartEmulator, WhmcsEmulator};
 use serde_json::{Value, json};
 
 const STATES: [&str; 8] = [

@@ -16,7 +16,9 @@ use cashgate::whmcs::{
 };
 use rust_decimal::Decimal;
 
-use crate::support::whmcs::{ApplyCreditFault, GetInvoiceFault, IDENTIFIER, SECRET, WhmcsEmulator};
+use crate::support::whmcs::{
+    ApplyCreditFault, GetInvoiceFault, IDENTIFIER, SECRET, StartEmulator, WhmcsEmulator,
+};
 
 pub const CLIENT: u32 = 42;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cashgate::whmcs::Credentials;
 
-use crate::support::whmcs::{IDENTIFIER, SECRET, WhmcsEmulator};
+use crate::support::whmcs::{IDENTIFIER, SECRET, StartEmulator, WhmcsEmulator};
 use crate::whmcs_invoices::{CLIENT, setup};
 
 fn failing(p: &cashgate::whmcs::Preflight) -> Vec<&str> {

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::whmcs::WhmcsEmulator;
+use super::whmcs::{StartEmulator, WhmcsEmulator};
 
 pub struct TestDaemon {
     pub addr: SocketAddr,
