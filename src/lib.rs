@@ -32,6 +32,7 @@ pub mod config;
 pub mod daemon;
 pub mod data_dir;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod machine;

@@ -17,7 +17,8 @@
 //! calls (a queue) or for all of them, commit and then drop the
 //! connection, answer 500 or stall; or answer 500 without committing.
 //! `GetCredits` and `GetInvoice` can answer 500, drop or stall. `stop`
-//! closes the port; `restart` opens it again.
+//! closes the port; `restart` opens it again. `GET /clientarea.php?client=N`
+//! shows a client's credit balance and lines (the demo's "store").
 //!
 //! It lives in the library so that the demo can run it; the tests reach
 //! it through `tests/support/whmcs_emulator.rs`. Self-contained: nothing
@@ -25,6 +26,7 @@
 //! http-body-util, tokio, serde_json, form_urlencoded only).
 
 mod answer;
+mod client_area;
 mod credits;
 mod invoices;
 mod server;

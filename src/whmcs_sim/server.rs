@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use super::answer::{Answer, AnswerBody, Plan};
+use super::client_area::{self, CLIENT_AREA_PATH};
 use super::{API_PATH, Shared, State, credits, invoices, lock_ignoring_poison};
 
 /// Accepts until aborted; aborting drops the `JoinSet`, which aborts every
@@ -58,6 +59,10 @@ async fn handle(state: Shared, peer: SocketAddr, req: Request<Incoming>) -> Repl
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
     };
+    if path == CLIENT_AREA_PATH {
+        let page = client_area::page(&lock_ignoring_poison(&state), &query);
+        return Ok(html(page));
+    }
     if path != API_PATH {
         return Ok(render(Answer::page(404, "<h1>Not Found</h1>"), false));
     }
@@ -144,6 +149,17 @@ fn action_refusal(s: &State, action: &str) -> Option<Answer> {
 }
 
 /// The answer as JSON (`responsetype=json`) or WHMCS's `key=value;` text.
+/// A page of the simulator's own (not an API answer).
+fn html(page: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(page)));
+    if let Ok(value) = hyper::header::HeaderValue::from_str("text/html; charset=utf-8") {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
+}
+
 fn render(answer: Answer, json: bool) -> Response<Full<Bytes>> {
     let (content_type, text) = match answer.body {
         AnswerBody::Page(page) => ("text/html", page.to_owned()),

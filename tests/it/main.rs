@@ -13,6 +13,7 @@ mod browser_support;
 mod check;
 mod connections;
 mod crediting;
+mod demo;
 mod diagram;
 mod ingest;
 mod limits;
