@@ -42,6 +42,10 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub workers: WorkerSettings,
     pub log: LogSettings,
+    /// `cashgate demo` only: the pay pages offer "simulate the wallet SMS".
+    /// No file or variable can turn it on, so `serve` never has it.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +73,11 @@ pub struct LimitSettings {
     pub requests_per_minute_per_store: u32,
     pub ingest_per_minute_per_store: u32,
     pub polls_per_minute_per_ip: u32,
+    /// Checks naming a transaction by its reference number (`trans_id`),
+    /// per client IP and per store, on top of the check limits: guessing
+    /// references must stay slow.
+    pub references_per_minute_per_ip: u32,
+    pub references_per_minute_per_store: u32,
     /// Store preflights (which call the store's WHMCS).
     pub preflights_per_minute_per_store: u32,
     /// Requests with a wrong ingest token, per client IP.
@@ -158,6 +167,7 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             workers: WorkerSettings::default(),
             log: LogSettings::default(),
+            demo: false,
         }
     }
 }
@@ -184,6 +194,8 @@ impl Default for LimitSettings {
             requests_per_minute_per_store: 600,
             ingest_per_minute_per_store: 600,
             polls_per_minute_per_ip: 600,
+            references_per_minute_per_ip: 5,
+            references_per_minute_per_store: 60,
             preflights_per_minute_per_store: 3,
             auth_failures_per_minute_per_ip: 30,
             body_bytes_max: 64 * 1024,
@@ -324,6 +336,8 @@ impl Settings {
             l.requests_per_minute_per_store,
             l.ingest_per_minute_per_store,
             l.polls_per_minute_per_ip,
+            l.references_per_minute_per_ip,
+            l.references_per_minute_per_store,
         ];
         if quotas.contains(&0) {
             return Err(ConfigError::Invalid(

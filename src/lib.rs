@@ -5,8 +5,8 @@
 //! Layered so that each layer calls only downward (docs/design.md, "The
 //! layers"):
 //! - surfaces: [`http`] (the hyper server, one module per route family),
-//!   [`worker`] (timers and the outbox lanes), [`cli`] and [`daemon`]
-//!   (wiring); they call the use cases only.
+//!   [`worker`] (timers and the outbox lanes), [`cli`], [`daemon`]
+//!   (wiring) and [`demo`] (`cashgate demo`); they call the use cases only.
 //! - use cases: [`payments`] (check, ingest, matching, claims, decisions,
 //!   timers, crediting outcomes, queries, verify) and [`stores`] (merchants'
 //!   settings through a cache).
@@ -17,9 +17,12 @@
 //! - below: [`domain`] (values parsed once at the edge), [`merchant`] (a
 //!   store's settings), [`whmcs`] (the WHMCS client and its answer
 //!   classifier), [`antispam`] (hold rules and rate limits), [`approvals`]
-//!   (signed links, email, pages), [`sms`] (the receipt parser),
+//!   (signed links, email, pages), [`pages`] (the customers' pay pages and
+//!   their static files), [`sms`] (the receipt parser),
 //!   [`config`], [`clock`], [`metrics`], [`data_dir`] (private files).
 //! - [`model`] (feature `model`): the model-based test harness.
+//! - [`whmcs_sim`]: a WHMCS simulator (the tests' emulator, the demo's WHMCS),
+//!   standing apart from the rest.
 
 pub mod antispam;
 pub mod approvals;
@@ -29,6 +32,7 @@ pub mod config;
 pub mod daemon;
 pub mod data_dir;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod machine;
@@ -37,8 +41,10 @@ pub mod metrics;
 #[cfg(feature = "model")]
 #[doc(hidden)]
 pub mod model;
+pub mod pages;
 pub mod payments;
 pub mod sms;
 pub mod stores;
 pub mod whmcs;
+pub mod whmcs_sim;
 pub mod worker;

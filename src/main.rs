@@ -40,6 +40,15 @@ enum Command {
         #[arg(long)]
         dot: bool,
     },
+    /// Try it: the daemon on a temporary folder with a simulated WHMCS and a
+    /// demo store; prints the pay page's address.
+    Demo {
+        /// Hold payments for an approver (the approval link is printed).
+        #[arg(long)]
+        anti_spam: bool,
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Manage stores in the data folder while the daemon is stopped.
     Store {
         #[command(subcommand)]
@@ -103,6 +112,9 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Serve { config } => serve(config),
+        Command::Demo { anti_spam, listen } => {
+            cashgate::demo::run(&cashgate::demo::DemoOptions { listen, anti_spam })
+        }
         Command::Store {
             command: StoreCommand::Put { id, file, config },
         } => cashgate::cli::store_put(config.as_deref(), &id, &file),

@@ -1,6 +1,7 @@
 //! A merchant's store settings: its WHMCS, currency rate, ingest token,
-//! anti-spam rules, windows, check IPs and return origins (docs/design.md,
-//! "Stores").
+//! anti-spam rules, windows, check IPs, and what its pay pages show and
+//! allow (wallet numbers, return and embedding origins) (docs/design.md,
+//! "Stores"; docs/pages.md).
 //! Store settings live in the database (admin API), not in the config
 //! file; `crate::stores` reads and saves them. What a saved store must
 //! hold — and how an admin `PUT` body becomes one — is in `validate`.
@@ -19,7 +20,7 @@ use std::net::IpAddr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Amount, Email, Lang, Origin, Secret, Window};
+use crate::domain::{Amount, Email, Lang, Origin, Phone, Secret, Window};
 use crate::machine::Policy;
 
 /// Everything cashgate knows about one merchant's store. The serde
@@ -48,10 +49,17 @@ pub struct StoreSettings {
     /// The store's WHMCS servers: checks from them skip the per-IP limit.
     #[serde(default)]
     pub check_ips: Vec<IpAddr>,
+    /// The wallet numbers customers pay to, shown on the pay page.
+    #[serde(default)]
+    pub wallet_numbers: Vec<Phone>,
     /// Where a status page may link the customer back to (`return_url`);
     /// when not set, the origin of `whmcs.api_url` (see `return_origins`).
     #[serde(default)]
     pub return_origins: Option<Vec<Origin>>,
+    /// Origins that may show the pay pages in a frame (CSP
+    /// `frame-ancestors`); none by default.
+    #[serde(default)]
+    pub embed_origins: Vec<Origin>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +123,9 @@ impl Default for StoreSettings {
             anti_spam: AntiSpamSettings::default(),
             search_window: thirty_minutes(),
             check_ips: Vec::new(),
+            wallet_numbers: Vec::new(),
             return_origins: None,
+            embed_origins: Vec::new(),
         }
     }
 }
@@ -138,18 +148,17 @@ impl Default for AntiSpamSettings {
 impl StoreSettings {
     /// The origins a `return_url` may point at: `return_origins` when set,
     /// else the origin of `whmcs.api_url` (the WHMCS the invoices are in),
-    /// so the link back to an invoice works without more settings.
+    /// so the link back to an invoice works without more settings. The
+    /// rule for a whole URL is `http::pay::return_url`.
     pub fn return_origins(&self) -> Vec<Origin> {
         match &self.return_origins {
             Some(origins) => origins.clone(),
-            None => Origin::of_url(&self.whmcs.api_url).into_iter().collect(),
+            None => url::Url::parse(self.whmcs.api_url.trim())
+                .ok()
+                .and_then(|url| Origin::of(&url))
+                .into_iter()
+                .collect(),
         }
-    }
-
-    /// Whether a status page may keep this `return_url`: an http(s) URL
-    /// on one of [`return_origins`](Self::return_origins).
-    pub fn allows_return_url(&self, url: &str) -> bool {
-        Origin::of_url(url).is_ok_and(|origin| self.return_origins().contains(&origin))
     }
 
     /// What the payment machine's guards need from these settings.
@@ -196,7 +205,7 @@ mod tests {
         assert_eq!(format!("{:?}", s.whmcs.secret), "Secret(***)");
     }
     #[test]
-    fn return_urls_are_kept_only_on_the_whmcs_origin_by_default() {
+    fn return_origins_default_to_the_whmcs_origin() {
         let body = br#"{"name": "A", "currency_rate": "1",
             "whmcs": {"api_url": "https://Billing.example.com/whmcs/", "identifier": "i", "secret": "s"}}"#;
         let s = StoreSettings::from_put_body(body, None).unwrap();
@@ -205,20 +214,33 @@ mod tests {
             s.return_origins(),
             vec![Origin::parse("https://billing.example.com").unwrap()]
         );
-        assert!(s.allows_return_url("https://billing.example.com/whmcs/viewinvoice.php?id=7"));
-        for other in [
-            "http://billing.example.com/viewinvoice.php?id=7",
-            "https://billing.example.com:8443/viewinvoice.php",
-            "https://evil.example/viewinvoice.php",
-            "javascript:alert(1)",
-            "",
-        ] {
-            assert!(!s.allows_return_url(other), "{other}");
-        }
+        assert!(s.wallet_numbers.is_empty() && s.embed_origins.is_empty());
         assert!(
             StoreSettings::default().return_origins().is_empty(),
             "no WHMCS, no link back"
         );
+    }
+
+    #[test]
+    fn pay_page_settings_parse_at_the_edge() {
+        let listed: StoreSettings = serde_json::from_str(
+            r#"{"whmcs": {"api_url": "https://billing.example.com"},
+                "return_origins": ["https://shop.example.com"],
+                "embed_origins": ["https://shop.example.com:8443"],
+                "wallet_numbers": ["+20 101 111 2222"]}"#,
+        )
+        .unwrap();
+        let allowed = listed.return_origins();
+        assert_eq!(allowed.len(), 1);
+        assert_eq!(allowed[0].as_str(), "https://shop.example.com");
+        assert_eq!(listed.wallet_numbers[0].as_str(), "01011112222");
+        for bad in [
+            r#"{"wallet_numbers": ["12345"]}"#,
+            r#"{"return_origins": ["https://shop.example.com/path"]}"#,
+            r#"{"embed_origins": ["*"]}"#,
+        ] {
+            assert!(serde_json::from_str::<StoreSettings>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -227,9 +249,21 @@ mod tests {
             "whmcs": {"api_url": "https://billing.example.com", "identifier": "i", "secret": "s"},
             "return_origins": ["https://portal.example.com", "http://127.0.0.1:8080/"]}"#;
         let s = StoreSettings::from_put_body(body, None).unwrap();
-        assert!(s.allows_return_url("https://portal.example.com/viewinvoice.php?id=1"));
-        assert!(s.allows_return_url("http://127.0.0.1:8080/x"));
-        assert!(!s.allows_return_url("https://billing.example.com/viewinvoice.php"));
+        let origins: Vec<&str> = s
+            .return_origins
+            .iter()
+            .flatten()
+            .map(Origin::as_str)
+            .collect();
+        assert_eq!(
+            origins,
+            ["https://portal.example.com", "http://127.0.0.1:8080"]
+        );
+        assert_eq!(
+            s.return_origins().len(),
+            2,
+            "the list replaces the WHMCS origin"
+        );
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(
             json["return_origins"],

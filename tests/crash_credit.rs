@@ -37,7 +37,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use binary::Binary;
-use emulator::{CommitFault, WhmcsEmulator};
+use emulator::{CommitFault, StartEmulator, WhmcsEmulator};
 use serde_json::{Value, json};
 
 const STATES: [&str; 8] = [

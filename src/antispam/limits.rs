@@ -1,6 +1,7 @@
 //! Every request limit of docs/design.md "Anti-spam", from the `limits.*`
 //! settings: checks per client IP, per (store, client id), per (store,
-//! phone) and per store; ingestion per store; polls per IP. A limited
+//! phone) and per store; checks by reference number per IP and per store;
+//! ingestion per store; polls per IP. A limited
 //! request gets 429 with `Retry-After` before it changes anything.
 
 use std::net::IpAddr;
@@ -20,6 +21,10 @@ pub struct RateLimits<C: Clock + Clone = DefaultClock> {
     pub check_store: CappedLimiter<C>,
     pub ingest_store: CappedLimiter<C>,
     pub poll_ip: CappedLimiter<C>,
+    /// Checks naming a transaction by reference, on top of the check
+    /// limits (per IP, skipped for the store's own servers like checks).
+    pub reference_ip: CappedLimiter<C>,
+    pub reference_store: CappedLimiter<C>,
     /// Store preflights call WHMCS with the store's credentials: a few a
     /// minute, so nobody can use them to get the platform's IP banned.
     pub preflight_store: CappedLimiter<C>,
@@ -51,6 +56,14 @@ impl<C: Clock + Clone> RateLimits<C> {
             ),
             ingest_store: make("ingest_per_minute_per_store", s.ingest_per_minute_per_store),
             poll_ip: make("polls_per_minute_per_ip", s.polls_per_minute_per_ip),
+            reference_ip: make(
+                "references_per_minute_per_ip",
+                s.references_per_minute_per_ip,
+            ),
+            reference_store: make(
+                "references_per_minute_per_store",
+                s.references_per_minute_per_store,
+            ),
             preflight_store: make(
                 "preflights_per_minute_per_store",
                 s.preflights_per_minute_per_store,
@@ -62,7 +75,7 @@ impl<C: Clock + Clone> RateLimits<C> {
         }
     }
 
-    pub fn all(&self) -> [&CappedLimiter<C>; 8] {
+    pub fn all(&self) -> [&CappedLimiter<C>; 10] {
         [
             &self.check_ip,
             &self.check_client,
@@ -70,6 +83,8 @@ impl<C: Clock + Clone> RateLimits<C> {
             &self.check_store,
             &self.ingest_store,
             &self.poll_ip,
+            &self.reference_ip,
+            &self.reference_store,
             &self.preflight_store,
             &self.auth_failures_ip,
         ]

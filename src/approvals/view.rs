@@ -90,10 +90,16 @@ pub fn reason_text(reason: HoldReason, lang: Lang) -> &'static str {
         (HoldReason::Velocity, Lang::En) => {
             "many checks from this client or phone in the last hour"
         }
+        (HoldReason::ClaimedByReference, Lang::En) => {
+            "claimed by the transfer's reference number, not by the phone it came from"
+        }
         (HoldReason::NewPhone, Lang::Ar) => "أول دفعة من هذا الرقم لهذا العميل",
         (HoldReason::SharedPhone, Lang::Ar) => "تم إضافة دفعات من هذا الرقم لعميل آخر من قبل",
         (HoldReason::LargeAmount, Lang::Ar) => "المبلغ يساوي أو يتجاوز الحد المحدد للمتجر",
         (HoldReason::Velocity, Lang::Ar) => "طلبات كثيرة من هذا العميل أو الرقم خلال الساعة الأخيرة",
+        (HoldReason::ClaimedByReference, Lang::Ar) => {
+            "طُلبت الدفعة برقم العملية وليس برقم المحفظة التي أرسلتها"
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 //! (at most `check_wait_ms`) for WHMCS to confirm, so `"status": true`
 //! means the credit is there — and, for a check that names an
 //! `invoice_id`, within the same wait for the invoice to be paid from it.
+//! [`run`] is that check once the fields are read; the pay page's form
+//! (`pay::form`) calls it too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +19,9 @@ use super::reply::{Body, json};
 use super::views::PaymentReply;
 use super::{ApiError, App, body};
 use crate::antispam::IpKey;
-use crate::domain::{Amount, ClientId, InvoiceId, Lang, PaymentId, Phone, StoreId};
+use crate::domain::{
+    Amount, ClientId, InvoiceId, Lang, PaymentId, Phone, StoreId, TransId, normalise,
+};
 use crate::machine::StateName;
 use crate::payments::{CheckOutcome, NewPayment, PaymentRecord};
 
@@ -31,8 +35,9 @@ pub async fn payment_link_check(
         Err(e) => return e.response(Lang::En),
     };
     let lang = Lang::from_param(params.get("lang"));
-    match check(&app, client, &params, lang).await {
-        Ok(reply) => json(StatusCode::OK, &reply),
+    let store_id = params.get("store_id").unwrap_or_default();
+    match run(&app, client, store_id, &params, lang).await {
+        Ok(checked) => json(StatusCode::OK, &checked.reply(lang)),
         Err(e) => e.response(lang),
     }
 }
@@ -49,8 +54,16 @@ async fn read_params(app: &App, req: Request<Incoming>) -> Result<Params, ApiErr
     Params::from_bytes(&bytes)
 }
 
-/// Parses the module's fields into a new payment's request.
-fn parse_check(params: &Params, store_id: StoreId, lang: Lang) -> Result<NewPayment, ApiError> {
+/// A check's fields, parsed.
+struct CheckRequest {
+    new: NewPayment,
+    /// The transfer's reference number, when the customer gave one.
+    reference: Option<TransId>,
+}
+
+/// Parses the check's fields (the module's, and the pay page's, which
+/// are the same) into a new payment's request.
+fn parse_check(params: &Params, store_id: StoreId, lang: Lang) -> Result<CheckRequest, ApiError> {
     let phone = Phone::parse(params.get("phone").unwrap_or_default())
         .map_err(|e| ApiError::InvalidPhone(e.to_string()))?;
     let amount = Amount::parse(params.get("amount").unwrap_or_default())
@@ -58,14 +71,22 @@ fn parse_check(params: &Params, store_id: StoreId, lang: Lang) -> Result<NewPaym
     let client_id = ClientId::from_fields(params.get("client_id"), params.get("user_name"))
         .map_err(|e| ApiError::InvalidClientId(e.to_string()))?;
     let invoice = invoice_id(params)?;
-    Ok(NewPayment {
+    let reference = match params.get("trans_id").map(str::trim) {
+        None | Some("") => None,
+        // Typed on a phone, a reference may come in Arabic-Indic digits.
+        Some(text) => Some(TransId::parse(&normalise(text)).map_err(|_| {
+            ApiError::InvalidReference("letters, digits, '-' or '_', at most 64".into())
+        })?),
+    };
+    let new = NewPayment {
         store_id,
         client_id,
         phone,
         amount,
         lang,
         invoice,
-    })
+    };
+    Ok(CheckRequest { new, reference })
 }
 
 /// The optional `invoice_id`: absent or empty is none (the public module
@@ -79,13 +100,30 @@ fn invoice_id(params: &Params) -> Result<Option<InvoiceId>, ApiError> {
     }
 }
 
-async fn check(
+/// What a check answered: the payment as it now is, and whether this reply
+/// is the one that reports its credit.
+pub(super) struct Checked {
+    pub record: PaymentRecord,
+    pub reports_credit: bool,
+}
+
+impl Checked {
+    fn reply(&self, lang: Lang) -> PaymentReply {
+        PaymentReply::new(&(&self.record).into(), lang, self.reports_credit)
+    }
+}
+
+/// The check once its fields are read, shared by the API and the pay page:
+/// the store, the rate limits, the claim (by reference, else by phone and
+/// amount) or a new searching payment, and the wait for the credit.
+pub(super) async fn run(
     app: &App,
     client: Client,
+    store_id: &str,
     params: &Params,
     lang: Lang,
-) -> Result<PaymentReply, ApiError> {
-    let store_id = StoreId::parse(params.get("store_id").unwrap_or_default().trim());
+) -> Result<Checked, ApiError> {
+    let store_id = StoreId::parse(store_id.trim());
     let settings = match &store_id {
         Ok(id) => app.stores.shared(id)?,
         Err(_) => None,
@@ -95,15 +133,16 @@ async fn check(
     let from_store_server = settings
         .as_ref()
         .is_some_and(|s| s.check_ips.contains(&client.ip));
+    let ip = IpKey::of(client.ip);
     if !from_store_server {
-        app.limits.check_ip.check(&IpKey::of(client.ip))?;
+        app.limits.check_ip.check(&ip)?;
     }
     let store_id = store_id.map_err(|_| ApiError::InvalidStoreId)?;
     let Some(settings) = settings else {
         return Err(ApiError::UnknownStore);
     };
     settings.can_credit().map_err(ApiError::StoreNotReady)?;
-    let new = parse_check(params, store_id, lang)?;
+    let CheckRequest { new, reference } = parse_check(params, store_id, lang)?;
     if new.amount.convert(settings.currency_rate).is_none() {
         return Err(ApiError::InvalidAmount(
             "too small to credit at the store's currency rate".into(),
@@ -111,8 +150,22 @@ async fn check(
     }
     app.limits
         .check_fields(&new.store_id, new.client_id, &new.phone)?;
-    let outcome = app.payments.check(&new, app.clock.now())?.durable().await?;
-    let (record, reported) = match outcome {
+    if reference.is_some() {
+        if !from_store_server {
+            app.limits.reference_ip.check(&ip)?;
+        }
+        app.limits.reference_store.check(&new.store_id.as_str())?;
+    }
+    let now = app.clock.now();
+    let by_reference = match &reference {
+        Some(r) => app.payments.check_reference(&new, r, now)?,
+        None => None,
+    };
+    let written = match by_reference {
+        Some(written) => written,
+        None => app.payments.check(&new, now)?,
+    };
+    let (record, reported) = match written.durable().await? {
         CheckOutcome::Repeat {
             record,
             newly_reported,
@@ -120,14 +173,17 @@ async fn check(
         CheckOutcome::Matched(applied) => (applied.record, false),
         CheckOutcome::Searching(record) => (record, false),
     };
-    if reported {
-        return Ok(PaymentReply::new(&(&record).into(), lang, true));
+    if reported || record.state_name() != StateName::Crediting {
+        return Ok(Checked {
+            record,
+            reports_credit: reported,
+        });
     }
-    if record.state_name() != StateName::Crediting {
-        return Ok(PaymentReply::new(&(&record).into(), lang, false));
-    }
-    let waited = wait_for_credit(app, &record.id).await?;
-    Ok(PaymentReply::new(&(&waited.0).into(), lang, waited.1))
+    let (record, reports_credit) = wait_for_credit(app, &record.id).await?;
+    Ok(Checked {
+        record,
+        reports_credit,
+    })
 }
 
 /// Waits up to `check_wait_ms` for a `crediting` payment to settle, and

@@ -19,6 +19,9 @@ pub enum ApiError {
     InvalidAmount(String),
     #[error("invalid client id: {0}")]
     InvalidClientId(String),
+    /// A check's `trans_id` that cannot be a reference number.
+    #[error("invalid reference number: {0}")]
+    InvalidReference(String),
     #[error("invalid store id")]
     InvalidStoreId,
     #[error("unknown store")]
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::UnknownPayment => "unknown_payment",
             ApiError::InvalidRequest(_)
             | ApiError::InvalidStore(_)
+            | ApiError::InvalidReference(_)
             | ApiError::NotFound
             | ApiError::MethodNotAllowed => "invalid_request",
             ApiError::StoreNotReady(_) => "store_not_ready",
@@ -89,6 +93,7 @@ impl ApiError {
             | ApiError::InvalidAmount(_)
             | ApiError::InvalidClientId(_)
             | ApiError::InvalidStoreId
+            | ApiError::InvalidReference(_)
             | ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnknownStore | ApiError::UnknownPayment | ApiError::NotFound => {
                 StatusCode::NOT_FOUND
@@ -122,6 +127,9 @@ impl ApiError {
                 "The amount must be a positive number with at most two decimals.".into()
             }
             ApiError::InvalidClientId(_) => "No valid client id was given.".into(),
+            ApiError::InvalidReference(_) => {
+                "The reference number is not valid: it has only letters and digits (like 014412345678).".into()
+            }
             ApiError::InvalidStoreId => "The store id is not valid.".into(),
             ApiError::UnknownStore => "This store is not known.".into(),
             ApiError::UnknownPayment => "This payment is not known.".into(),
@@ -152,6 +160,9 @@ impl ApiError {
             ApiError::InvalidPhone(_) => "رقم الهاتف ليس رقم محمول مصري صحيح (مثل 01012345678).",
             ApiError::InvalidAmount(_) => "يجب أن يكون المبلغ رقمًا موجبًا بحد أقصى رقمين عشريين.",
             ApiError::InvalidClientId(_) => "لم يتم إرسال رقم عميل صحيح.",
+            ApiError::InvalidReference(_) => {
+                "رقم العملية غير صحيح: يتكون من حروف وأرقام فقط (مثل 014412345678)."
+            }
             ApiError::InvalidStoreId => "رقم المتجر غير صحيح.",
             ApiError::UnknownStore => "هذا المتجر غير معروف.",
             ApiError::UnknownPayment => "هذه العملية غير معروفة.",

@@ -65,24 +65,37 @@ async fn ingest(
     let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
     let payload: Value = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::InvalidRequest("the body is not JSON".into()))?;
-    let now = app.clock.now();
-    let tx = match shape(payload)? {
-        Payload::Form(form) => from_form(&form, &store_id, now)?,
-        Payload::Sms { from, text } => match crate::sms::parse_sms(&from, &text) {
-            Ok(sms) => TransactionRecord {
+    match shape(payload)? {
+        Payload::Form(form) => store(app, from_form(&form, &store_id, app.clock.now())?).await,
+        Payload::Sms { from, text } => sms(app, &store_id, &from, &text).await,
+    }
+}
+
+/// A forwarded SMS, once its store is authorised: through the receipt
+/// parser into the store's transactions, or into the quarantine. (The
+/// demo's "simulate the wallet SMS" comes in here too.)
+pub(super) async fn sms(
+    app: &App,
+    store_id: &StoreId,
+    from: &str,
+    text: &str,
+) -> Result<Response<Body>, ApiError> {
+    match crate::sms::parse_sms(from, text) {
+        Ok(sms) => {
+            let tx = TransactionRecord {
                 store_id: store_id.clone(),
                 trans_id: sms.trans_id,
                 phone: sms.phone,
                 amount: sms.amount,
                 received_at: sms.received_at,
-                stored_at: now,
+                stored_at: app.clock.now(),
                 claimed_by: None,
                 credited_to: None,
-            },
-            Err(e) => return refuse_sms(app, &store_id, &from, &text, &e).await,
-        },
-    };
-    store(app, tx).await
+            };
+            store(app, tx).await
+        }
+        Err(e) => refuse_sms(app, store_id, from, text, &e).await,
+    }
 }
 
 fn shape(payload: Value) -> Result<Payload, ApiError> {

@@ -1,12 +1,14 @@
 //! The hyper 1 server and its routes. `server` accepts connections within
 //! the limits (`slots` counts them per address, `idle` closes silent
 //! ones); `router` dispatches by method and path to one module per route
-//! family; `error` maps every error to its status in one place.
+//! family (`pay` holds the customers' pay pages, `assets` their static
+//! files); `error` maps every error to its status in one place.
 //! Handlers parse input into domain types and call the use cases in
 //! `crate::payments` and `crate::stores`; none touches the database.
 
 mod admin;
 mod approvals;
+mod assets;
 mod auth;
 mod backup;
 mod body;
@@ -18,6 +20,7 @@ mod idle;
 mod ingest;
 mod messages;
 mod params;
+mod pay;
 mod poll;
 mod rate;
 mod reply;

@@ -97,6 +97,9 @@ pub enum HoldReason {
     LargeAmount,
     /// This client or phone sent more checks in the last hour than allowed.
     Velocity,
+    /// The check named the transaction by its reference number, and the
+    /// transfer's phone is not the check's (or the transfer has none).
+    ClaimedByReference,
 }
 
 impl HoldReason {
@@ -106,14 +109,16 @@ impl HoldReason {
             HoldReason::SharedPhone => "shared_phone",
             HoldReason::LargeAmount => "large_amount",
             HoldReason::Velocity => "velocity",
+            HoldReason::ClaimedByReference => "claimed_by_reference",
         }
     }
 
-    pub const ALL: [HoldReason; 4] = [
+    pub const ALL: [HoldReason; 5] = [
         HoldReason::NewPhone,
         HoldReason::SharedPhone,
         HoldReason::LargeAmount,
         HoldReason::Velocity,
+        HoldReason::ClaimedByReference,
     ];
 
     pub fn parse(s: &str) -> Option<HoldReason> {

@@ -165,12 +165,7 @@ fn check_in(
     if chosen.is_none() && round.candidates.len() == CANDIDATES_MAX && !round.last_round {
         return Ok(None);
     }
-    let record = create_in(tx, new, id, round.now, round.settings)?;
-    // Counted only while the velocity rule is on: every check pays for it.
-    let anti_spam = &round.settings.anti_spam;
-    if anti_spam.enabled && anti_spam.hold_after_checks_per_hour.is_some() {
-        antispam::count_check(tx, &record, round.now)?;
-    }
+    let record = create_counted(tx, new, id, round.now, round.settings)?;
     let Some(trans_id) = chosen else {
         return Ok(Some(CheckOutcome::Searching(record)));
     };
@@ -196,6 +191,23 @@ fn first_claimable(
     Ok(None)
 }
 
+/// A new payment for a check, counted for the velocity rule.
+pub(super) fn create_counted(
+    tx: &WriteTx,
+    new: &NewPayment,
+    id: &PaymentId,
+    now: Timestamp,
+    settings: &StoreSettings,
+) -> TxResult<PaymentRecord> {
+    let record = create_in(tx, new, id, now, settings)?;
+    // Counted only while the velocity rule is on: every check pays for it.
+    let anti_spam = &settings.anti_spam;
+    if anti_spam.enabled && anti_spam.hold_after_checks_per_hour.is_some() {
+        antispam::count_check(tx, &record, now)?;
+    }
+    Ok(record)
+}
+
 /// An identical check's payment, if there is one. The invoice is not
 /// part of what makes checks identical: an open payment answers a repeat
 /// whatever invoice it names, and keeps the invoice of the check that
@@ -203,7 +215,7 @@ fn first_claimable(
 /// But a credited payment's credit belongs to its own invoice: a check for
 /// another invoice (or for none, or one when it had none) is not told of
 /// it, and starts a new payment instead.
-fn repeat_check(tx: &WriteTx, new: &NewPayment) -> TxResult<Option<CheckOutcome>> {
+pub(super) fn repeat_check(tx: &WriteTx, new: &NewPayment) -> TxResult<Option<CheckOutcome>> {
     let Some(record) = tx.repeat_of(&new.store_id, new.client_id, &new.phone, new.amount)? else {
         return Ok(None);
     };

@@ -1,6 +1,7 @@
 //! The payment use cases, above the persistence layer (`crate::db`):
 //! a check ([`check`](Payments::check)), an incoming transaction
-//! ([`ingest`](Payments::ingest)), the rematch of a released transaction,
+//! ([`ingest`](Payments::ingest)), a claim by reference number
+//! ([`check_reference`](Payments::check_reference)), the rematch of a released transaction,
 //! decisions of approvers and operators, closing windows whose deadline
 //! passed, recording what a WHMCS call did, and paying a credited
 //! payment's invoice (`invoices`). HTTP handlers, workers and
@@ -25,6 +26,7 @@ mod invoices;
 mod matching;
 mod outbox;
 mod queries;
+mod reference;
 mod rematch;
 mod timers;
 mod transition;

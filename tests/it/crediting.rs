@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::support::api::{INGEST_TOKEN, STORE};
 use crate::support::daemon::{TestDaemon, spawn_daemon};
-use crate::support::whmcs::{AddCreditFault, GetCreditsFault};
+use crate::support::whmcs::{AddCreditFault, GetCreditsFault, StartEmulator};
 
 const DESCRIPTION: &str = "VodafoneCash payment - trans_id: 014412345678";
 

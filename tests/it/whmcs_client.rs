@@ -14,7 +14,9 @@ use cashgate::whmcs::{
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::support::whmcs::{AddCreditFault, GetCreditsFault, IDENTIFIER, SECRET, WhmcsEmulator};
+use crate::support::whmcs::{
+    AddCreditFault, GetCreditsFault, IDENTIFIER, SECRET, StartEmulator, WhmcsEmulator,
+};
 
 const CLIENT: u32 = 42;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::whmcs::{AddCreditFault, IDENTIFIER, SECRET, WhmcsEmulator};
+use crate::support::whmcs::{AddCreditFault, IDENTIFIER, SECRET, StartEmulator, WhmcsEmulator};
 
 async fn post(http: &reqwest::Client, api: &str, form: &[(&str, &str)]) -> (u16, String) {
     let r = http.post(api).form(form).send().await.expect("send");

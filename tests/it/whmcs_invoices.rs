@@ -14,7 +14,9 @@ use cashgate::whmcs::{
     AppliedCredit, CallOutcome, Credentials, Invoice, InvoiceStatus, WhmcsClient, WhmcsRefusal,
 };
 
-use crate::support::whmcs::{ApplyCreditFault, GetInvoiceFault, IDENTIFIER, SECRET, WhmcsEmulator};
+use crate::support::whmcs::{
+    ApplyCreditFault, GetInvoiceFault, IDENTIFIER, SECRET, StartEmulator, WhmcsEmulator,
+};
 
 pub const CLIENT: u32 = 42;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cashgate::whmcs::Credentials;
 
-use crate::support::whmcs::{IDENTIFIER, SECRET, WhmcsEmulator};
+use crate::support::whmcs::{IDENTIFIER, SECRET, StartEmulator, WhmcsEmulator};
 use crate::whmcs_invoices::{CLIENT, setup};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -144,6 +144,26 @@ impl Browser {
         element.click().await.expect("click");
     }
 
+    /// Types `text` into the field `css` selects, after clearing it.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let element = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css:?}: {e}"));
+        element.clear().await.expect("clear");
+        element.send_keys(text).await.expect("type");
+    }
+
+    /// The address the session shows now.
+    pub async fn url(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("current url")
+            .to_string()
+    }
+
     /// The text of the element `css` selects.
     pub async fn text(&self, css: &str) -> String {
         let element = self.client.find(Locator::Css(css)).await;
@@ -153,7 +173,13 @@ impl Browser {
 
     /// A PNG of the whole page (beyond the viewport), written to `path`.
     pub async fn screenshot(&self, path: &Path) {
-        let params = json!({"format": "png", "captureBeyondViewport": true});
+        // Beyond the viewport only when the page is taller: Chromium 148
+        // shifts a right-to-left page sideways when it captures "beyond"
+        // a viewport that already holds all of it.
+        let taller = self
+            .eval("return document.documentElement.scrollHeight > window.innerHeight")
+            .await;
+        let params = json!({"format": "png", "captureBeyondViewport": taller == Value::Bool(true)});
         let shot = self.cdp("Page.captureScreenshot", params).await;
         let data = shot["data"].as_str().expect("screenshot data");
         let png = data_encoding::BASE64

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::whmcs::WhmcsEmulator;
+use super::whmcs::{StartEmulator, WhmcsEmulator};
 
 pub struct TestDaemon {
     pub addr: SocketAddr,
@@ -55,6 +55,8 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     l.requests_per_minute_per_store = 1_000_000;
     l.ingest_per_minute_per_store = 1_000_000;
     l.polls_per_minute_per_ip = 1_000_000;
+    l.references_per_minute_per_ip = 1_000_000;
+    l.references_per_minute_per_store = 1_000_000;
     s
 }
 

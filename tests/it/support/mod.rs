@@ -6,6 +6,7 @@ pub mod binary;
 pub mod browser;
 pub mod daemon;
 pub mod outcomes;
+pub mod pay;
 pub mod whmcs;
 
 #[path = "../../support/smtp_server.rs"]

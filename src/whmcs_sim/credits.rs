@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::server::{Answer, Plan};
+use super::answer::{Answer, Plan};
 use super::{CommitFault, Credit, ReadFault, State};
 
 pub(super) fn add_credit_plan(s: &mut State, p: &HashMap<String, String>) -> Plan {

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use super::answer::{Answer, Plan};
 use super::credits::{balance_cents, cents_text, commit, decimal_cents, today};
-use super::server::{Answer, Plan};
 use super::{CommitFault, ReadFault, State, WhmcsEmulator};
 
 /// What the emulator keeps about an invoice.
@@ -56,11 +56,12 @@ pub struct Application {
 
 /// Invoices, from the test's side.
 impl WhmcsEmulator {
-    /// Creates an invoice of `total` (`12.34`) for `client` with `status`
-    /// (`Unpaid`, `Paid`, `Cancelled`, …) and returns its id (from 1001).
-    /// The client becomes known to WHMCS if it was not.
+    /// Creates an invoice of `total` (`12.34`; anything else is taken as
+    /// 0.00) for `client` with `status` (`Unpaid`, `Paid`, `Cancelled`, …)
+    /// and returns its id (from 1001). The client becomes known to WHMCS if
+    /// it was not.
     pub fn create_invoice(&self, client: u32, total: &str, status: &str) -> u32 {
-        let subtotal_cents = decimal_cents(total).expect("an invoice total like 12.34");
+        let subtotal_cents = decimal_cents(total).unwrap_or(0);
         let mut s = self.state();
         let id = s.next_invoice_id;
         s.next_invoice_id += 1;
@@ -259,7 +260,9 @@ fn get_invoice(s: &State, p: &HashMap<String, String>) -> Answer {
 fn money(cents: i64, number: bool) -> Value {
     let text = cents_text(cents);
     if number {
-        text.parse::<f64>().map(Value::from).unwrap_or(Value::Null)
+        // As PHP's json_encode writes a float: a JSON number, which
+        // serde_json reads as a double.
+        serde_json::from_str(&text).unwrap_or(Value::Null)
     } else {
         Value::from(text)
     }

@@ -16,6 +16,8 @@ use serde_json::{Map, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+use super::answer::{Answer, AnswerBody, Plan};
+use super::client_area::{self, CLIENT_AREA_PATH};
 use super::{API_PATH, Shared, State, credits, invoices, lock_ignoring_poison};
 
 /// Accepts until aborted; aborting drops the `JoinSet`, which aborts every
@@ -43,62 +45,6 @@ async fn connection(stream: TcpStream, peer: SocketAddr, state: Shared) {
         .await;
 }
 
-/// What to do with a request once decided.
-pub(super) enum Plan {
-    Answer(Answer),
-    /// Close the connection without answering.
-    Drop,
-    Stall(Duration, Answer),
-}
-
-/// An answer: WHMCS's fields (JSON or `key=value;` text), or a bare page.
-pub(super) struct Answer {
-    status: u16,
-    body: AnswerBody,
-}
-
-pub(super) enum AnswerBody {
-    /// In WHMCS's order (`result` first).
-    Fields(Vec<(String, Value)>),
-    Page(&'static str),
-}
-
-impl Answer {
-    pub(super) fn error(status: u16, message: &str) -> Answer {
-        let fields = vec![
-            ("result".to_owned(), Value::from("error")),
-            ("message".to_owned(), Value::from(message)),
-        ];
-        Answer {
-            status,
-            body: AnswerBody::Fields(fields),
-        }
-    }
-
-    pub(super) fn success(fields: Vec<(&str, Value)>) -> Answer {
-        let mut all = vec![("result".to_owned(), Value::from("success"))];
-        all.extend(fields.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        Answer {
-            status: 200,
-            body: AnswerBody::Fields(all),
-        }
-    }
-
-    pub(super) fn page(status: u16, page: &'static str) -> Answer {
-        Answer {
-            status,
-            body: AnswerBody::Page(page),
-        }
-    }
-
-    pub(super) fn server_error() -> Answer {
-        Answer::page(
-            500,
-            "<html><body><h1>500 Internal Server Error</h1></body></html>",
-        )
-    }
-}
-
 type Reply = Result<Response<Full<Bytes>>, std::io::Error>;
 
 async fn handle(state: Shared, peer: SocketAddr, req: Request<Incoming>) -> Reply {
@@ -113,6 +59,10 @@ async fn handle(state: Shared, peer: SocketAddr, req: Request<Incoming>) -> Repl
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
     };
+    if path == CLIENT_AREA_PATH {
+        let page = client_area::page(&lock_ignoring_poison(&state), &query);
+        return Ok(html(page));
+    }
     if path != API_PATH {
         return Ok(render(Answer::page(404, "<h1>Not Found</h1>"), false));
     }
@@ -199,6 +149,17 @@ fn action_refusal(s: &State, action: &str) -> Option<Answer> {
 }
 
 /// The answer as JSON (`responsetype=json`) or WHMCS's `key=value;` text.
+/// A page of the simulator's own (not an API answer).
+fn html(page: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(page)));
+    if let Ok(value) = hyper::header::HeaderValue::from_str("text/html; charset=utf-8") {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
+}
+
 fn render(answer: Answer, json: bool) -> Response<Full<Bytes>> {
     let (content_type, text) = match answer.body {
         AnswerBody::Page(page) => ("text/html", page.to_owned()),
