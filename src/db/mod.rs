@@ -21,6 +21,7 @@ mod payments;
 mod quarantine;
 mod reads;
 mod records;
+mod retention;
 mod stores;
 mod timers;
 mod tx;
@@ -30,13 +31,16 @@ use std::sync::Arc;
 
 pub use antispam::CheckCounter;
 pub use breaker::Breaker;
+pub use counts::IndexSizes;
 pub use durability::Durable;
 pub use error::{DbError, Invariant, Tree};
 pub use outbox::{ApproverSend, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, SendOutcome};
 pub use quarantine::{QuarantineEntry, QuarantineReason};
 pub use records::{
-    AuditEntry, AuditEvent, Claim, Deadline, PaymentRecord, PaymentSummary, TransactionRecord,
+    AuditEntry, AuditEvent, Claim, Deadline, PaymentRecord, PaymentSummary, Released,
+    TransactionRecord,
 };
+pub use retention::PaymentKeys;
 pub use timers::DueTimer;
 pub use tx::{TxResult, WriteTx, abort};
 
@@ -50,6 +54,10 @@ use crate::metrics::Metrics;
 /// against 64 MiB kept polls and checks at the same rate with a million
 /// payments stored while peak RSS fell from 527 to 408 MiB.
 pub const CACHE_BYTES_DEFAULT: u64 = 16 * 1024 * 1024;
+
+/// Length of a payment id at the end of index keys (`pay_` and 26
+/// characters).
+const PAYMENT_ID_LEN: usize = 30;
 
 /// How often sled's own background thread flushes (every durable reply
 /// flushes through the group commit anyway).
@@ -109,6 +117,10 @@ impl Db {
             .try_into()
             .map_err(|_| DbError::Key { tree: Tree::Index })?;
         counts::keep_counts(&trees[Tree::Index as usize])?;
+        retention::keep_retention_index(
+            &trees[Tree::Payments as usize],
+            &trees[Tree::Index as usize],
+        )?;
         let durability = durability::Options {
             sync: options.sync_writes,
             window: std::time::Duration::from_micros(options.group_commit_window_us),
