@@ -191,16 +191,14 @@ fn seed(dir: &Path, n: usize) -> Vec<String> {
         let phone = Phone::parse(&format!("012{:08}", i % 100_000_000)).expect("phone");
         let amount = Amount::parse(&format!("{}", 1 + i % 5000)).expect("amount");
         if i < n {
-            let tx = TransactionRecord {
-                store_id: store_id.clone(),
-                trans_id: TransId::parse(&format!("seed{i:09}")).expect("trans id"),
-                phone: Some(Phone::parse(&format!("015{:08}", i % 100_000_000)).expect("phone")),
+            let tx = TransactionRecord::new(
+                store_id.clone(),
+                TransId::parse(&format!("seed{i:09}")).expect("trans id"),
+                Some(Phone::parse(&format!("015{:08}", i % 100_000_000)).expect("phone")),
                 amount,
-                received_at: now,
-                stored_at: now,
-                claimed_by: None,
-                credited_to: None,
-            };
+                now,
+                now,
+            );
             let _ = store.put_transaction(&tx).expect("tx");
         }
         let new = NewPayment {

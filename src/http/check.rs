@@ -15,7 +15,7 @@ use super::params::Params;
 use super::reply::{Body, json};
 use super::views::PaymentReply;
 use super::{ApiError, App, body};
-use crate::antispam::IpKey;
+use crate::antispam::{Asker, IpKey};
 use crate::domain::{Amount, ClientId, Lang, PaymentId, Phone, StoreId};
 use crate::machine::StateName;
 use crate::payments::{CheckOutcome, NewPayment, PaymentRecord};
@@ -71,31 +71,35 @@ async fn check(
     params: &Params,
     lang: Lang,
 ) -> Result<PaymentReply, ApiError> {
-    let store_id = StoreId::parse(params.get("store_id").unwrap_or_default().trim());
-    let settings = match &store_id {
-        Ok(id) => app.stores.shared(id)?,
-        Err(_) => None,
-    };
+    let store_id = StoreId::parse(params.get("store_id").unwrap_or_default().trim())
+        .map_err(|_| ApiError::InvalidStoreId)?;
+    // Limits are keyed only once the store exists, so requests for stores
+    // that do not exist cannot fill the limiters' maps.
+    let settings = app
+        .stores
+        .shared(&store_id)?
+        .ok_or(ApiError::UnknownStore)?;
     // The store's own WHMCS servers carry every customer's check: they skip
-    // the per-IP limit, and only they do.
-    let from_store_server = settings
-        .as_ref()
-        .is_some_and(|s| s.check_ips.contains(&client.ip));
-    if !from_store_server {
-        app.limits.check_ip.check(&IpKey::of(client.ip))?;
-    }
-    let store_id = store_id.map_err(|_| ApiError::InvalidStoreId)?;
-    let Some(settings) = settings else {
-        return Err(ApiError::UnknownStore);
+    // the per-address limit and have their own budget.
+    let asker = match settings.check_ips.contains(&client.ip) {
+        true => Asker::StoreServers,
+        false => Asker::Address(IpKey::of(client.ip)),
     };
+    if let Asker::Address(ip) = asker {
+        app.limits.check_ip.check(&ip)?;
+    }
     let new = parse_check(params, store_id, lang)?;
     if new.amount.convert(settings.currency_rate).is_none() {
         return Err(ApiError::InvalidAmount(
             "too small to credit at the store's currency rate".into(),
         ));
     }
-    app.limits
-        .check_fields(&new.store_id, new.client_id, &new.phone)?;
+    // A repeat of an open payment costs nothing and is never refused by
+    // the client, phone or store limits: only new payments count.
+    if app.payments.opens_new_payment(&new)? {
+        app.limits
+            .check_new_payment(&new.store_id, new.client_id, &new.phone, asker)?;
+    }
     let outcome = app.payments.check(&new, app.clock.now())?.durable().await?;
     let (record, reported) = match outcome {
         CheckOutcome::Repeat {

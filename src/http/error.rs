@@ -24,6 +24,8 @@ pub enum ApiError {
     UnknownStore,
     #[error("unknown payment")]
     UnknownPayment,
+    #[error("unknown transaction")]
+    UnknownTransaction,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     #[error("no such route")]
@@ -61,6 +63,7 @@ impl ApiError {
             ApiError::InvalidStoreId => "invalid_store_id",
             ApiError::UnknownStore => "unknown_store",
             ApiError::UnknownPayment => "unknown_payment",
+            ApiError::UnknownTransaction => "unknown_transaction",
             ApiError::InvalidRequest(_) | ApiError::NotFound | ApiError::MethodNotAllowed => {
                 "invalid_request"
             }
@@ -80,9 +83,10 @@ impl ApiError {
             | ApiError::InvalidClientId(_)
             | ApiError::InvalidStoreId
             | ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnknownStore | ApiError::UnknownPayment | ApiError::NotFound => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::UnknownStore
+            | ApiError::UnknownPayment
+            | ApiError::UnknownTransaction
+            | ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -112,6 +116,7 @@ impl ApiError {
             ApiError::InvalidStoreId => "The store id is not valid.".into(),
             ApiError::UnknownStore => "This store is not known.".into(),
             ApiError::UnknownPayment => "This payment is not known.".into(),
+            ApiError::UnknownTransaction => "This transaction is not known in this store.".into(),
             ApiError::InvalidRequest(why) => format!("The request is not valid: {why}"),
             ApiError::NotFound => "There is nothing at this address.".into(),
             ApiError::MethodNotAllowed => "This method is not allowed here.".into(),
@@ -138,6 +143,7 @@ impl ApiError {
             ApiError::InvalidStoreId => "رقم المتجر غير صحيح.",
             ApiError::UnknownStore => "هذا المتجر غير معروف.",
             ApiError::UnknownPayment => "هذه العملية غير معروفة.",
+            ApiError::UnknownTransaction => "هذا التحويل غير معروف في هذا المتجر.",
             ApiError::InvalidRequest(_) => "الطلب غير صحيح.",
             ApiError::NotFound => "لا يوجد شيء على هذا العنوان.",
             ApiError::MethodNotAllowed => "هذه الطريقة غير مسموح بها هنا.",

@@ -1,8 +1,9 @@
 //! The payment use cases, above the persistence layer (`crate::db`):
 //! a check ([`check`](Payments::check)), an incoming transaction
-//! ([`ingest`](Payments::ingest)), the rematch of a released transaction,
-//! decisions of approvers and operators, closing windows whose deadline
-//! passed, and recording what a WHMCS call did. HTTP handlers, workers and
+//! ([`ingest`](Payments::ingest)), decisions of approvers and operators,
+//! an operator's assignment of a transaction that waits for one, closing
+//! windows whose deadline passed, recording what a WHMCS call did, and
+//! removing what retention no longer keeps. HTTP handlers, workers and
 //! the CLI call these; none of them touches the database directly.
 //!
 //! Each use case runs its whole change — the machine's transition, the
@@ -13,6 +14,7 @@
 //! then.
 
 mod antispam;
+mod assign;
 mod changes;
 mod check;
 mod claims;
@@ -22,7 +24,7 @@ mod ingest;
 mod matching;
 mod outbox;
 mod queries;
-mod rematch;
+mod retention;
 mod timers;
 mod transition;
 mod verify;
@@ -30,21 +32,26 @@ mod verify;
 use std::path::Path;
 use std::sync::Arc;
 
+use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
+pub use assign::{AssignRefused, AssignRequest};
 pub use changes::Changes;
 pub use check::{CheckOutcome, NewPayment};
 pub use crediting::{ABSENT_READINGS, ReconcileReading, ReconcileStep, reconcile_step};
 pub use decisions::OperatorAction;
 pub use ingest::IngestOutcome;
+pub use queries::competing_in;
+pub use retention::{Retention, Swept};
 pub use transition::{Applied, NotApplied};
 
 pub use crate::db::{
     ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Db, DbError, DbOptions, Deadline,
     DueTimer, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, PaymentSummary,
-    QuarantineEntry, QuarantineReason, SendOutcome, TransactionRecord,
+    QuarantineEntry, QuarantineReason, Released, SendOutcome, TransactionRecord,
 };
 
+use crate::antispam::ClaimRules;
 use crate::db::Durable;
 use crate::domain::PaymentId;
 use crate::metrics::Metrics;
@@ -55,6 +62,11 @@ use crate::stores::Stores;
 pub struct PaymentsOptions {
     /// How many failed AddCredit tries end a payment in `credit_failed`.
     pub credit_tries_max: u32,
+    /// The claim rules every store has (`checked_before_transfer`'s grace).
+    pub claims: ClaimRules,
+    /// How far in the future a transfer's own time may be (clocks differ)
+    /// before it is quarantined as a misread date.
+    pub transfer_time_skew_max: SignedDuration,
     pub db: DbOptions,
 }
 
@@ -62,6 +74,8 @@ impl Default for PaymentsOptions {
     fn default() -> Self {
         PaymentsOptions {
             credit_tries_max: 8,
+            claims: ClaimRules::default(),
+            transfer_time_skew_max: SignedDuration::from_mins(10),
             db: DbOptions::default(),
         }
     }
@@ -206,6 +220,15 @@ impl Payments {
         self.inner.options.credit_tries_max
     }
 
+    /// What a claiming write needs to know at `now`.
+    fn claiming(&self, now: Timestamp) -> matching::Claiming {
+        matching::Claiming {
+            now,
+            tries_max: self.tries_max(),
+            rules: self.inner.options.claims,
+        }
+    }
+
     /// Wraps a durable-to-be value that changed the given payments.
     fn written<T>(&self, pending: Durable<T>, changed: Vec<(PaymentId, u64)>) -> Written<T> {
         Written {
@@ -245,3 +268,5 @@ impl Payments {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_claims;
