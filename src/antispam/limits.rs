@@ -196,4 +196,46 @@ mod tests {
         let v4: IpAddr = "192.0.2.7".parse().unwrap();
         assert_eq!(IpKey::of(mapped), IpKey::of(v4));
     }
+
+    fn limits(per_minute: u32) -> RateLimits<governor::clock::FakeRelativeClock> {
+        let settings = LimitSettings {
+            checks_per_minute_per_client: per_minute,
+            checks_per_minute_per_phone: per_minute,
+            requests_per_minute_per_store: 1000,
+            server_checks_per_minute_per_store: 1000,
+            ..LimitSettings::default()
+        };
+        RateLimits::with_clock(&settings, governor::clock::FakeRelativeClock::default())
+    }
+
+    fn client(n: u32) -> ClientId {
+        ClientId::try_from(n).unwrap()
+    }
+
+    #[test]
+    fn an_askers_phone_bucket_is_its_own() {
+        let l = limits(3);
+        let store = StoreId::parse("5").unwrap();
+        let phone = Phone::parse("01012345678").unwrap();
+        let attacker = Asker::Address(IpKey::of("203.0.113.1".parse().unwrap()));
+        for n in 1..=3 {
+            assert_eq!(
+                l.check_new_payment(&store, client(n), &phone, attacker),
+                Ok(())
+            );
+        }
+        assert!(
+            l.check_new_payment(&store, client(4), &phone, attacker)
+                .is_err()
+        );
+        let owner = Asker::Address(IpKey::of("192.0.2.1".parse().unwrap()));
+        assert_eq!(
+            l.check_new_payment(&store, client(42), &phone, owner),
+            Ok(())
+        );
+        assert_eq!(
+            l.check_new_payment(&store, client(42), &phone, Asker::StoreServers),
+            Ok(())
+        );
+    }
 }
