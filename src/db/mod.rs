@@ -267,6 +267,17 @@ pub(crate) mod forge {
         index.remove(keys::counts_kept()).unwrap();
         index.remove(keys::lane_counts_kept()).unwrap();
     }
+
+    /// A folder from before the retention index and the waiting counts.
+    pub fn forget_retention_index(db: &Db) {
+        let index = db.tree(Tree::Index);
+        for prefix in [keys::prefix::RETENTION, keys::prefix::WAITING_COUNT] {
+            for key in index.scan_prefix([prefix]).keys() {
+                index.remove(key.unwrap()).unwrap();
+            }
+        }
+        index.remove(keys::retention_kept()).unwrap();
+    }
 }
 
 #[cfg(test)]

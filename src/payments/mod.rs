@@ -270,3 +270,5 @@ impl Payments {
 mod tests;
 #[cfg(test)]
 mod tests_claims;
+#[cfg(test)]
+mod tests_retention;

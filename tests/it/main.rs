@@ -22,6 +22,7 @@ mod malformed;
 mod metrics;
 mod model;
 mod poll;
+mod retention;
 mod serve;
 mod support;
 mod whmcs_client;
