@@ -118,15 +118,18 @@ fn ingest_in(
     if chosen.is_none() && rivals.len() == RIVALS_MAX && !last_round {
         return Ok(None);
     }
-    let competition = match (&chosen, &record.phone) {
-        (Some(payment), Some(phone)) => {
+    // Also when nobody seemed to wait: a payment created since the scan
+    // must not be left waiting beside an unclaimed transfer.
+    let competition = match &record.phone {
+        Some(phone) => {
             let key = (&record.store_id, phone, record.amount);
-            match competition(tx, key, Some(&payment.id), rivals, last_round)? {
+            let claimant = chosen.as_ref().map(|p| &p.id);
+            match competition(tx, key, claimant, rivals, last_round)? {
                 Some(competition) => competition,
                 None => return Ok(None),
             }
         }
-        _ => Default::default(),
+        None => Default::default(),
     };
     let fresh = TransactionRecord::new(
         record.store_id.clone(),
