@@ -8,6 +8,7 @@
 //! then after a restart. sled does not shrink its files when data goes; it
 //! writes into the space freed, so what retention bounds is the folder's
 //! growth: later waves should take (almost) no more room than the first.
+//! `RETENTION_SWEEP=0` runs the same waves with nothing removed.
 
 // A benchmark may unwrap: a panic is how it reports a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -58,6 +59,9 @@ fn settings(dir: &Path) -> Settings {
     s.workers.poll_interval_ms = 20;
     s.workers.batch_max = 1000;
     s.retention.interval_ms = 50;
+    if !sweeping() {
+        s.retention.keep_days = 0;
+    }
     s.log.filter = "warn".into();
     s
 }
@@ -184,7 +188,8 @@ async fn run(checks: usize) {
             per(full)
         );
         clock.advance(SignedDuration::from_hours(1));
-        daemon.wait_expired(checks).await;
+        let waves_kept = if sweeping() { 1 } else { wave as usize };
+        daemon.wait_expired(checks * waves_kept).await;
         let expired = settle_size(&dir).await;
         println!(
             "wave {wave}: their search windows closed: folder {}",
@@ -192,6 +197,10 @@ async fn run(checks: usize) {
         );
         clock.advance(SignedDuration::from_hours(31 * 24));
         let swept_at = Instant::now();
+        if !sweeping() {
+            println!("wave {wave}: no sweep (RETENTION_SWEEP=0)");
+            continue;
+        }
         daemon.wait_expired(0).await;
         let sweep_s = swept_at.elapsed().as_secs_f64();
         let swept = settle_size(&dir).await;
@@ -205,6 +214,11 @@ async fn run(checks: usize) {
     let reopened = settle_size(&dir).await;
     println!("after a restart: folder {}", mib(reopened));
     daemon.shut().await;
+}
+
+/// `RETENTION_SWEEP=0` keeps everything, to compare.
+fn sweeping() -> bool {
+    std::env::var("RETENTION_SWEEP").map_or(true, |v| v != "0")
 }
 
 fn waves() -> u32 {
