@@ -49,16 +49,14 @@ fn seed(dir: &Path, n: usize) {
     let _ = store.stores().put(&id, &StoreSettings::default()).unwrap();
     let now = jiff::Timestamp::now();
     for i in 0..n {
-        let tx = TransactionRecord {
-            store_id: id.clone(),
-            trans_id: TransId::parse(&format!("seed{i:09}")).unwrap(),
-            phone: Some(Phone::parse(&format!("015{:08}", i % 100_000_000)).unwrap()),
-            amount: Amount::parse(&format!("{}", 1 + i % 5000)).unwrap(),
-            received_at: now,
-            stored_at: now,
-            claimed_by: None,
-            credited_to: None,
-        };
+        let tx = TransactionRecord::new(
+            id.clone(),
+            TransId::parse(&format!("seed{i:09}")).unwrap(),
+            Some(Phone::parse(&format!("015{:08}", i % 100_000_000)).unwrap()),
+            Amount::parse(&format!("{}", 1 + i % 5000)).unwrap(),
+            now,
+            now,
+        );
         let _ = store.put_transaction(&tx).unwrap();
         let _ = store.create_payment(&new_payment(i), now).unwrap();
     }

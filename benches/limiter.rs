@@ -79,7 +79,7 @@ fn run(keys: u32, keys_max: usize) {
     let (rss_after, _) = memory_mib();
     println!(
         "keys={keys} keys_max/limiter={keys_max}: per check: ip {ip_ns:.0} ns, client {client_ns:.0} ns, phone {phone_ns:.0} ns; \
-         {refused} ip checks refused (fallback shared past the cap); keys held {held}; \
+         {refused} ip checks refused (past the cap new keys are let through); keys held {held}; \
          RSS {rss_before:.1} -> {rss_full:.1} MiB (peak {peak:.1}), cleanup {cleanup_ms:.0} ms -> RSS {rss_after:.1} MiB, keys {}",
         limits.keys()
     );

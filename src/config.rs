@@ -9,16 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Secret;
 
+mod claims;
+mod limits;
+
+pub use claims::{ClaimSettings, RetentionSettings};
+pub use limits::LimitSettings;
+
 /// The module gives up after 30 s; a check reply must come well before.
 const CHECK_WAIT_MS_MAX: u64 = 25_000;
-/// Connections served at once by default. A pay page's customer holds
-/// about one while the status page long-polls, so this is thousands of
-/// customers paying at the same moment across every store. Measured on a
-/// release build (2-core machine, 2026-11-30): each waiting long poll
-/// costs about 12–14 KiB of resident memory and each silent socket about
-/// 7–8 KiB (2,000 and 8,000 connections), so 4096 stay under 60 MiB; the
-/// process also needs that many open files (start-up warns when not).
-const CONNECTIONS_MAX_DEFAULT: usize = 4096;
 /// Shortest admin token accepted: it guards every store's money, so it
 /// must not be guessable (the generated one has 64 hex characters).
 pub const ADMIN_TOKEN_CHARS_MIN: usize = 32;
@@ -32,6 +30,9 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Generated and kept in the data folder when unset.
     pub admin_token: Option<Secret>,
+    /// A bearer token that reads `/metrics` only (the admin token does
+    /// too); unset means only the admin token.
+    pub metrics_token: Option<Secret>,
     pub mail: MailSettings,
     pub limits: LimitSettings,
     /// Peers whose `X-Forwarded-For` is believed.
@@ -46,6 +47,10 @@ pub struct Settings {
     /// No file or variable can turn it on, so `serve` never has it.
     #[serde(skip)]
     pub demo: bool,
+    /// The claim rules every store has, and future transfer times.
+    pub claims: ClaimSettings,
+    /// What is removed, and when.
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,47 +67,6 @@ pub struct MailSettings {
     pub retry_max_ms: u64,
     /// One SMTP conversation's time limit.
     pub timeout_ms: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitSettings {
-    pub checks_per_minute_per_ip: u32,
-    pub checks_per_minute_per_client: u32,
-    pub checks_per_minute_per_phone: u32,
-    pub requests_per_minute_per_store: u32,
-    pub ingest_per_minute_per_store: u32,
-    pub polls_per_minute_per_ip: u32,
-    /// Checks naming a transaction by its reference number (`trans_id`),
-    /// per client IP and per store, on top of the check limits: guessing
-    /// references must stay slow.
-    pub references_per_minute_per_ip: u32,
-    pub references_per_minute_per_store: u32,
-    /// Store preflights (which call the store's WHMCS).
-    pub preflights_per_minute_per_store: u32,
-    /// Requests with a wrong ingest token, per client IP.
-    pub auth_failures_per_minute_per_ip: u32,
-    /// Largest request body accepted.
-    pub body_bytes_max: usize,
-    /// Open connections served at once; more wait in the accept queue.
-    pub connections_max: usize,
-    /// Connections one client address may hold at once, and long polls it
-    /// may have waiting at once; a trusted proxy's sockets are not capped
-    /// (its clients' polls are, by their forwarded address).
-    pub connections_per_ip_max: usize,
-    /// Time a new connection has to send its first byte.
-    pub first_byte_timeout_ms: u64,
-    /// Time a connection may stay silent (no byte either way, no request
-    /// being answered) before it is closed.
-    pub idle_timeout_ms: u64,
-    /// Time a client has to send its request headers.
-    pub header_read_timeout_ms: u64,
-    /// Time a whole request may take, long polls included.
-    pub request_timeout_ms: u64,
-    /// Keys each rate limiter holds; past it, new keys share one bucket.
-    pub limiter_keys_max: usize,
-    /// How often limiters forget keys whose bucket refilled.
-    pub limiter_cleanup_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +123,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./cashgate-data"),
             public_url: None,
             admin_token: None,
+            metrics_token: None,
             mail: MailSettings::default(),
             limits: LimitSettings::default(),
             trusted_proxies: Vec::new(),
@@ -168,6 +133,8 @@ impl Default for Settings {
             workers: WorkerSettings::default(),
             log: LogSettings::default(),
             demo: false,
+            claims: ClaimSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -181,32 +148,6 @@ impl Default for MailSettings {
             retry_base_ms: 10_000,
             retry_max_ms: 3_600_000,
             timeout_ms: 30_000,
-        }
-    }
-}
-
-impl Default for LimitSettings {
-    fn default() -> Self {
-        LimitSettings {
-            checks_per_minute_per_ip: 30,
-            checks_per_minute_per_client: 10,
-            checks_per_minute_per_phone: 10,
-            requests_per_minute_per_store: 600,
-            ingest_per_minute_per_store: 600,
-            polls_per_minute_per_ip: 600,
-            references_per_minute_per_ip: 5,
-            references_per_minute_per_store: 60,
-            preflights_per_minute_per_store: 3,
-            auth_failures_per_minute_per_ip: 30,
-            body_bytes_max: 64 * 1024,
-            connections_max: CONNECTIONS_MAX_DEFAULT,
-            connections_per_ip_max: 64,
-            first_byte_timeout_ms: 5_000,
-            idle_timeout_ms: 30_000,
-            header_read_timeout_ms: 10_000,
-            request_timeout_ms: 40_000,
-            limiter_keys_max: 250_000,
-            limiter_cleanup_interval_ms: 30_000,
         }
     }
 }
@@ -313,6 +254,14 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(admin_token_too_short()));
         }
+        if let Some(token) = self.metrics_token.as_ref().filter(|t| !t.is_empty())
+            && token.expose().chars().count() < ADMIN_TOKEN_CHARS_MIN
+        {
+            return Err(ConfigError::Invalid(format!(
+                "metrics_token (CASHGATE_METRICS_TOKEN) must be at least {ADMIN_TOKEN_CHARS_MIN} characters"
+            )));
+        }
+        self.retention.validate().map_err(ConfigError::Invalid)?;
         // A request must be allowed to outlast its longest wait (a check's
         // wait for the credit, a 30 s poll), or a timeout could cancel a
         // reply after it committed what it reports.
@@ -334,6 +283,7 @@ impl Settings {
             l.checks_per_minute_per_client,
             l.checks_per_minute_per_phone,
             l.requests_per_minute_per_store,
+            l.server_checks_per_minute_per_store,
             l.ingest_per_minute_per_store,
             l.polls_per_minute_per_ip,
             l.references_per_minute_per_ip,
@@ -404,6 +354,10 @@ const ENV_TABLE: &[(&str, Apply)] = &[
         s.admin_token = Some(Secret::new(v));
         Ok(())
     }),
+    ("CASHGATE_METRICS_TOKEN", |s, v| {
+        s.metrics_token = Some(Secret::new(v));
+        Ok(())
+    }),
     ("CASHGATE_SMTP_URL", |s, v| {
         s.mail.smtp_url = Some(Secret::new(v));
         Ok(())
@@ -426,6 +380,10 @@ const ENV_TABLE: &[(&str, Apply)] = &[
     }),
     ("CASHGATE_REQUESTS_PER_MINUTE_PER_STORE", |s, v| {
         s.limits.requests_per_minute_per_store = parse(v)?;
+        Ok(())
+    }),
+    ("CASHGATE_SERVER_CHECKS_PER_MINUTE_PER_STORE", |s, v| {
+        s.limits.server_checks_per_minute_per_store = parse(v)?;
         Ok(())
     }),
     ("CASHGATE_INGEST_PER_MINUTE_PER_STORE", |s, v| {

@@ -26,7 +26,7 @@ use crate::stores::Stores;
 use crate::whmcs::{WhmcsClient, WhmcsError};
 use crate::worker::{
     Crediter, MailSender, MailSetupError, Mailer, Rematcher, run_credits, run_lane,
-    run_limiter_cleanup, run_timers,
+    run_limiter_cleanup, run_retention, run_timers,
 };
 
 /// The startup log line counts due timers up to this many. Counting every
@@ -149,7 +149,8 @@ pub async fn run(
     Ok(())
 }
 
-/// Starts the background loops: timers, each outbox lane, limiter cleanup.
+/// Starts the background loops: timers, each outbox lane, limiter cleanup,
+/// the retention sweep.
 fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let workers = app.settings.workers.clone();
     let rematcher = Rematcher {
@@ -180,6 +181,12 @@ fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Ve
         tokio::spawn(run_limiter_cleanup(
             app.limits.clone(),
             app.settings.limits.limiter_cleanup_interval_ms,
+            stop.clone(),
+        )),
+        tokio::spawn(run_retention(
+            app.payments.clone(),
+            app.clock.clone(),
+            app.settings.retention.clone(),
             stop,
         )),
     ]
@@ -222,8 +229,13 @@ pub fn open_folder(
 
 /// The use cases' settings, from the daemon's.
 pub fn payments_options(settings: &Settings) -> PaymentsOptions {
+    let ms = |n: u64| jiff::SignedDuration::from_millis(i64::try_from(n).unwrap_or(i64::MAX));
     PaymentsOptions {
         credit_tries_max: settings.whmcs.credit_tries_max,
+        claims: crate::antispam::ClaimRules {
+            checked_before_transfer_grace: ms(settings.claims.checked_before_transfer_grace_ms),
+        },
+        transfer_time_skew_max: ms(settings.claims.transfer_time_skew_max_ms),
         db: DbOptions {
             cache_bytes: settings.storage.cache_bytes,
             sync_writes: true,

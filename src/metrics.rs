@@ -64,6 +64,9 @@ pub struct Metrics {
     pub add_credit: Family<OutcomeLabels, Counter>,
     pub add_credit_seconds: Histogram,
     pub emails: Family<OutcomeLabels, Counter>,
+    /// Transactions whose claim ended, waiting for an operator to assign
+    /// them (set from the kept count when scraped).
+    pub awaiting_operator: Gauge,
     /// One group-commit flush (fsync) of the data folder.
     pub flush_seconds: Histogram,
     /// Writes made durable by one flush.
@@ -89,6 +92,7 @@ impl Metrics {
             add_credit: Family::default(),
             add_credit_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             emails: Family::default(),
+            awaiting_operator: Gauge::default(),
             flush_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             flush_batch: Histogram::new(exponential_buckets(1.0, 2.0, 13)),
         };
@@ -144,6 +148,11 @@ impl Metrics {
             self.emails.clone(),
         );
         r.register(
+            "transactions_awaiting_operator",
+            "Transactions whose claim was rejected or expired, waiting for an operator to assign them",
+            self.awaiting_operator.clone(),
+        );
+        r.register(
             "flush_seconds",
             "Group-commit flushes (fsync) of the data folder",
             self.flush_seconds.clone(),
@@ -181,6 +190,15 @@ impl Metrics {
                 state: StateName::Searching.as_str(),
             })
             .inc();
+    }
+
+    /// A payment removed by the retention sweep.
+    pub fn removed(&self, state: StateName) {
+        self.payments
+            .get_or_create(&StateLabels {
+                state: state.as_str(),
+            })
+            .dec();
     }
 
     /// Sets the payments-by-state gauges from a count (at open).

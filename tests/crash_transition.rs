@@ -134,16 +134,14 @@ fn child(dir: &Path, seed: u64) {
         let trans_id = TransId::parse(&format!("c{seed}n{n}")).expect("trans id");
         let phone = Phone::parse("01012345678").expect("phone");
         let amount = Amount::parse("100").expect("amount");
-        let tx = TransactionRecord {
-            store_id: store_id.clone(),
-            trans_id: trans_id.clone(),
-            phone: Some(phone.clone()),
+        let tx = TransactionRecord::new(
+            store_id.clone(),
+            trans_id.clone(),
+            Some(phone.clone()),
             amount,
-            received_at: now,
-            stored_at: now,
-            claimed_by: None,
-            credited_to: None,
-        };
+            now,
+            now,
+        );
         store
             .put_transaction(&tx)
             .and_then(|w| w.durable_blocking())
@@ -193,6 +191,7 @@ fn script(rng: &mut Rng, trans_id: &TransId) -> Vec<Event> {
         } else {
             vec![]
         },
+        competing_clients: Vec::new(),
     });
     let approver = Decision {
         actor: Actor::Approver {

@@ -1,12 +1,34 @@
-//! The four hold rules. Each one that fires adds a reason; any reason holds
-//! the payment; with anti-spam off nothing is held.
+//! The hold rules. Each one that fires adds a reason; any reason holds the
+//! payment. The store's four anti-spam rules apply only with its anti-spam
+//! on; the two claim rules (`contested`, `checked_before_transfer`) apply
+//! to every store, because without them a claim can be stolen by being
+//! first (docs/claims-and-limits.md).
+
+use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::{Amount, ClientId};
 use crate::machine::HoldReason;
 use crate::merchant::AntiSpamSettings;
 
-/// What the store knows when a check claims a transaction.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The platform's settings of the claim rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimRules {
+    /// How much earlier than the transfer's own time a payment may have
+    /// been created and still count as checked after paying: clocks
+    /// differ, and an SMS gives the time only to the minute.
+    pub checked_before_transfer_grace: SignedDuration,
+}
+
+impl Default for ClaimRules {
+    fn default() -> Self {
+        ClaimRules {
+            checked_before_transfer_grace: SignedDuration::from_mins(5),
+        }
+    }
+}
+
+/// What the store knows when a payment claims a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimFacts {
     /// Clients this phone's payments were credited to in this store.
     pub bound_clients: Vec<ClientId>,
@@ -14,10 +36,54 @@ pub struct ClaimFacts {
     pub client_checks_last_hour: u32,
     /// Checks (new payments) from this phone in the last hour, this one included.
     pub phone_checks_last_hour: u32,
+    /// Other payments (each of another client) waiting for a transfer of
+    /// this phone and amount, counted exactly.
+    pub competitors: u64,
+    /// When the claiming payment was created (its check).
+    pub checked_at: Timestamp,
+    /// When the transfer itself happened (the notification's time, else
+    /// when it was received).
+    pub transferred_at: Timestamp,
 }
 
-/// The reasons to hold a claim by `client` for `amount`, in a fixed order.
+impl Default for ClaimFacts {
+    fn default() -> Self {
+        ClaimFacts {
+            bound_clients: Vec::new(),
+            client_checks_last_hour: 0,
+            phone_checks_last_hour: 0,
+            competitors: 0,
+            checked_at: Timestamp::UNIX_EPOCH,
+            transferred_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+}
+
+/// The reasons to hold a claim by `client` for `amount`, in a fixed order:
+/// the store's rules, then the claim rules.
 pub fn decide(
+    settings: &AntiSpamSettings,
+    rules: &ClaimRules,
+    client: ClientId,
+    amount: Amount,
+    facts: &ClaimFacts,
+) -> Vec<HoldReason> {
+    let mut reasons = store_rules(settings, client, amount, facts);
+    if facts.competitors > 0 {
+        reasons.push(HoldReason::Contested);
+    }
+    let staked_before = facts
+        .transferred_at
+        .checked_sub(rules.checked_before_transfer_grace)
+        .is_ok_and(|latest_honest| facts.checked_at < latest_honest);
+    if staked_before {
+        reasons.push(HoldReason::CheckedBeforeTransfer);
+    }
+    reasons
+}
+
+/// The store's own anti-spam rules: nothing with anti-spam off.
+fn store_rules(
     settings: &AntiSpamSettings,
     client: ClientId,
     amount: Amount,
@@ -80,8 +146,18 @@ mod tests {
             bound_clients: vec![client(7)],
             client_checks_last_hour: 100,
             phone_checks_last_hour: 100,
+            ..ClaimFacts::default()
         };
-        assert!(decide(&settings, client(42), amount("99999"), &facts).is_empty());
+        assert!(
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(42),
+                amount("99999"),
+                &facts
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -92,14 +168,29 @@ mod tests {
         };
         let unknown = ClaimFacts::default();
         assert_eq!(
-            decide(&settings, client(42), amount("10"), &unknown),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(42),
+                amount("10"),
+                &unknown
+            ),
             vec![HoldReason::NewPhone]
         );
         let known = ClaimFacts {
             bound_clients: vec![client(42)],
             ..ClaimFacts::default()
         };
-        assert!(decide(&settings, client(42), amount("10"), &known).is_empty());
+        assert!(
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(42),
+                amount("10"),
+                &known
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -112,12 +203,36 @@ mod tests {
             bound_clients: vec![client(42)],
             ..ClaimFacts::default()
         };
-        assert!(decide(&settings, client(42), amount("10"), &facts).is_empty());
+        assert!(
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(42),
+                amount("10"),
+                &facts
+            )
+            .is_empty()
+        );
         assert_eq!(
-            decide(&settings, client(666), amount("10"), &facts),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(666),
+                amount("10"),
+                &facts
+            ),
             vec![HoldReason::SharedPhone]
         );
-        assert!(decide(&settings, client(666), amount("10"), &ClaimFacts::default()).is_empty());
+        assert!(
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(666),
+                amount("10"),
+                &ClaimFacts::default()
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -128,16 +243,35 @@ mod tests {
         };
         let f = ClaimFacts::default();
         assert!(
-            decide(&settings, client(1), amount("4999.99"), &f).is_empty(),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("4999.99"),
+                &f
+            )
+            .is_empty(),
             "just under"
         );
         assert_eq!(
-            decide(&settings, client(1), amount("5000"), &f),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("5000"),
+                &f
+            ),
             vec![HoldReason::LargeAmount],
             "at"
         );
         assert_eq!(
-            decide(&settings, client(1), amount("5000.01"), &f),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("5000.01"),
+                &f
+            ),
             vec![HoldReason::LargeAmount],
             "over"
         );
@@ -155,20 +289,46 @@ mod tests {
             ..ClaimFacts::default()
         };
         assert!(
-            decide(&settings, client(1), amount("1"), &counted(9, 9)).is_empty(),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("1"),
+                &counted(9, 9)
+            )
+            .is_empty(),
             "just under"
         );
         assert!(
-            decide(&settings, client(1), amount("1"), &counted(10, 10)).is_empty(),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("1"),
+                &counted(10, 10)
+            )
+            .is_empty(),
             "at N"
         );
         assert_eq!(
-            decide(&settings, client(1), amount("1"), &counted(11, 1)),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("1"),
+                &counted(11, 1)
+            ),
             vec![HoldReason::Velocity],
             "client over"
         );
         assert_eq!(
-            decide(&settings, client(1), amount("1"), &counted(1, 11)),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("1"),
+                &counted(1, 11)
+            ),
             vec![HoldReason::Velocity],
             "phone over"
         );
@@ -187,14 +347,105 @@ mod tests {
             bound_clients: vec![client(42)],
             client_checks_last_hour: 2,
             phone_checks_last_hour: 2,
+            ..ClaimFacts::default()
         };
         assert_eq!(
-            decide(&settings, client(666), amount("100"), &facts),
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(666),
+                amount("100"),
+                &facts
+            ),
             vec![
                 HoldReason::NewPhone,
                 HoldReason::SharedPhone,
                 HoldReason::LargeAmount,
                 HoldReason::Velocity
+            ]
+        );
+    }
+
+    fn at(minute: i64) -> Timestamp {
+        Timestamp::from_second(1_780_000_000 + minute * 60).unwrap()
+    }
+
+    fn timed(checked: i64, transferred: i64) -> ClaimFacts {
+        ClaimFacts {
+            checked_at: at(checked),
+            transferred_at: at(transferred),
+            ..ClaimFacts::default()
+        }
+    }
+
+    #[test]
+    fn a_check_staked_before_the_transfer_is_held_whatever_the_anti_spam_setting() {
+        let rules = ClaimRules::default();
+        for enabled in [false, true] {
+            let settings = AntiSpamSettings {
+                enabled,
+                hold_new_phone: false,
+                hold_shared_phone: false,
+                ..AntiSpamSettings::default()
+            };
+            let held =
+                |facts: &ClaimFacts| decide(&settings, &rules, client(1), amount("100"), facts);
+            assert_eq!(
+                held(&timed(0, 6)),
+                vec![HoldReason::CheckedBeforeTransfer],
+                "six minutes before the transfer"
+            );
+            assert!(
+                held(&timed(0, 5)).is_empty(),
+                "within the grace: clock skew"
+            );
+            assert!(
+                held(&timed(3, 2)).is_empty(),
+                "an honest check after paying"
+            );
+            assert!(held(&timed(0, 0)).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_transfer_that_other_clients_wait_for_is_contested_whatever_the_setting() {
+        let settings = AntiSpamSettings::default();
+        assert!(!settings.enabled);
+        let alone = ClaimFacts::default();
+        let rules = ClaimRules::default();
+        assert!(decide(&settings, &rules, client(1), amount("100"), &alone).is_empty());
+        let rivals = ClaimFacts {
+            competitors: 1,
+            ..ClaimFacts::default()
+        };
+        assert_eq!(
+            decide(&settings, &rules, client(1), amount("100"), &rivals),
+            vec![HoldReason::Contested]
+        );
+    }
+
+    #[test]
+    fn the_claim_rules_come_after_the_stores_rules() {
+        let settings = AntiSpamSettings {
+            hold_amount_at_or_above: Some(amount("100")),
+            ..on()
+        };
+        let facts = ClaimFacts {
+            competitors: 2,
+            ..timed(0, 60)
+        };
+        assert_eq!(
+            decide(
+                &settings,
+                &ClaimRules::default(),
+                client(1),
+                amount("100"),
+                &facts
+            ),
+            vec![
+                HoldReason::LargeAmount,
+                HoldReason::Contested,
+                HoldReason::CheckedBeforeTransfer
             ]
         );
     }

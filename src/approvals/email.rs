@@ -88,6 +88,9 @@ fn text(view: &ApprovalView, link: &str) -> String {
     for reason in &view.reasons {
         out.push_str(&format!("- {}\n", reason_text(*reason, l)));
     }
+    if let Some(competitors) = view.competitors_line() {
+        out.push_str(&format!("{}: {competitors}\n", label("competing", l)));
+    }
     out.push_str(&format!(
         "\n{}\n{link}\n\n{}\n",
         label("open", l),
@@ -112,6 +115,9 @@ fn html_part(view: &ApprovalView, link: &str) -> String {
                 }
                 p { strong { (label("reasons", l)) } }
                 ul { @for r in &view.reasons { li { (reason_text(*r, l)) } } }
+                @if let Some(competitors) = view.competitors_line() {
+                    p { (label("competing", l)) ": " (competitors) }
+                }
                 p { (label("open", l)) }
                 p { a href=(link) { (link) } }
                 p style="color:#666" { (label("link_note", l)) }
@@ -140,6 +146,7 @@ mod tests {
             currency_label: "USD".into(),
             trans_id: Some("014412345678".into()),
             reasons: vec![HoldReason::SharedPhone],
+            competing_clients: vec![],
             state: StateName::Held,
             deadline: None,
             history: vec![],

@@ -58,6 +58,9 @@ fn details(view: &ApprovalView) -> Markup {
             div.reasons {
                 p { strong { (label("reasons", l)) } }
                 ul { @for r in &view.reasons { li { (reason_text(*r, l)) } } }
+                @if let Some(competitors) = view.competitors_line() {
+                    p { (label("competing", l)) ": " span dir="ltr" { (competitors) } }
+                }
             }
         }
     }
@@ -152,7 +155,8 @@ mod tests {
             credit_amount: Some("1.98".into()),
             currency_label: "USD".into(),
             trans_id: Some("014412345678".into()),
-            reasons: vec![HoldReason::NewPhone],
+            reasons: vec![HoldReason::NewPhone, HoldReason::Contested],
+            competing_clients: vec![7, 9],
             state: StateName::Held,
             deadline: None,
             history: vec![],
@@ -169,6 +173,7 @@ mod tests {
         assert!(!page.contains("<script>"), "escaped");
         assert!(!page.contains("http"), "no external assets or links");
         assert!(page.contains("014412345678") && page.contains("1.98 USD"));
+        assert!(page.contains("Other clients waiting for it") && page.contains("7, 9"));
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct ApprovalView {
     pub currency_label: String,
     pub trans_id: Option<String>,
     pub reasons: Vec<HoldReason>,
+    /// For a `contested` hold: the other clients that wait for the same
+    /// transfer, so the approver sees who else claims it.
+    pub competing_clients: Vec<u32>,
     pub state: StateName,
     pub deadline: Option<Timestamp>,
     pub history: Vec<AuditEntry>,
@@ -34,12 +37,16 @@ impl ApprovalView {
         history: Vec<AuditEntry>,
     ) -> ApprovalView {
         // The reasons of the hold, also after the payment moved on.
-        let reasons = history
+        let hold = history
             .iter()
             .rev()
-            .find(|a| a.to == StateName::Held && !a.hold_reasons.is_empty())
+            .find(|a| a.to == StateName::Held && !a.hold_reasons.is_empty());
+        let reasons = hold
             .map(|a| a.hold_reasons.clone())
             .unwrap_or_else(|| record.hold_reasons().to_vec());
+        let competing_clients = hold
+            .map(|a| a.competing_clients.iter().map(|c| c.get()).collect())
+            .unwrap_or_default();
         ApprovalView {
             lang: settings.anti_spam.approver_lang,
             store_id: record.store_id.to_string(),
@@ -56,6 +63,7 @@ impl ApprovalView {
             currency_label: settings.currency_label.clone(),
             trans_id: record.claim.as_ref().map(|c| c.trans_id.to_string()),
             reasons,
+            competing_clients,
             state: record.state_name(),
             deadline: record.deadline.map(|d| d.at),
             history,
@@ -68,6 +76,12 @@ impl ApprovalView {
         } else {
             format!("{} ({})", self.store_name, self.store_id)
         }
+    }
+
+    /// The competing clients as one line ("12, 34"), if any.
+    pub fn competitors_line(&self) -> Option<String> {
+        let ids: Vec<String> = self.competing_clients.iter().map(u32::to_string).collect();
+        (!ids.is_empty()).then(|| ids.join(", "))
     }
 
     /// The last human decision, if any: who, what, when, and the note.
@@ -93,12 +107,24 @@ pub fn reason_text(reason: HoldReason, lang: Lang) -> &'static str {
         (HoldReason::ClaimedByReference, Lang::En) => {
             "claimed by the transfer's reference number, not by the phone it came from"
         }
+        (HoldReason::Contested, Lang::En) => {
+            "other clients also wait for a transfer from this phone of this amount: make sure who paid"
+        }
+        (HoldReason::CheckedBeforeTransfer, Lang::En) => {
+            "the check was made well before the transfer happened: a customer checks after paying"
+        }
         (HoldReason::NewPhone, Lang::Ar) => "أول دفعة من هذا الرقم لهذا العميل",
         (HoldReason::SharedPhone, Lang::Ar) => "تم إضافة دفعات من هذا الرقم لعميل آخر من قبل",
         (HoldReason::LargeAmount, Lang::Ar) => "المبلغ يساوي أو يتجاوز الحد المحدد للمتجر",
         (HoldReason::Velocity, Lang::Ar) => "طلبات كثيرة من هذا العميل أو الرقم خلال الساعة الأخيرة",
         (HoldReason::ClaimedByReference, Lang::Ar) => {
             "طُلبت الدفعة برقم العملية وليس برقم المحفظة التي أرسلتها"
+        }
+        (HoldReason::Contested, Lang::Ar) => {
+            "عملاء آخرون ينتظرون تحويلًا من هذا الرقم بنفس المبلغ: تأكد ممن دفع"
+        }
+        (HoldReason::CheckedBeforeTransfer, Lang::Ar) => {
+            "تم الاستعلام قبل التحويل بوقت طويل: العميل يستعلم بعد الدفع"
         }
     }
 }
@@ -133,6 +159,8 @@ pub fn label(key: &str, lang: Lang) -> &'static str {
         ("trans_id", Lang::Ar) => "رقم العملية",
         ("reasons", Lang::En) => "Held because",
         ("reasons", Lang::Ar) => "سبب التعليق",
+        ("competing", Lang::En) => "Other clients waiting for it",
+        ("competing", Lang::Ar) => "عملاء آخرون في انتظاره",
         ("deadline", Lang::En) => "Decide before",
         ("deadline", Lang::Ar) => "القرار قبل",
         ("history", Lang::En) => "History",

@@ -104,3 +104,55 @@ fn connection_limits_have_defaults_and_refuse_zero() {
         assert!(s.validate().is_err());
     }
 }
+
+#[test]
+fn claim_retention_and_metrics_settings_have_defaults_toml_and_variables() {
+    let s = Settings::default();
+    assert_eq!(s.claims.checked_before_transfer_grace_ms, 300_000);
+    assert_eq!(s.claims.transfer_time_skew_max_ms, 600_000);
+    assert_eq!(s.retention.keep_days, 30);
+    assert_eq!(s.retention.batch_max, 1000);
+    assert_eq!(s.retention.interval_ms, 60_000);
+    assert_eq!(s.limits.server_checks_per_minute_per_store, 600);
+    assert!(s.metrics_token.is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cashgate.toml");
+    std::fs::write(
+        &path,
+        "[claims]\nchecked_before_transfer_grace_ms = 120000\ntransfer_time_skew_max_ms = 60000\n\
+         [retention]\nkeep_days = 0\n[limits]\nserver_checks_per_minute_per_store = 50\n",
+    )
+    .unwrap();
+    let mut s = Settings::from_file(&path).unwrap();
+    assert_eq!(s.claims.checked_before_transfer_grace_ms, 120_000);
+    assert_eq!(s.claims.transfer_time_skew_max_ms, 60_000);
+    assert_eq!(s.retention.keep_days, 0, "0 keeps everything");
+    assert_eq!(s.retention.batch_max, 1000);
+    assert_eq!(s.limits.server_checks_per_minute_per_store, 50);
+    let token = "t".repeat(ADMIN_TOKEN_CHARS_MIN);
+    let env: HashMap<&str, &str> = [
+        ("CASHGATE_METRICS_TOKEN", token.as_str()),
+        ("CASHGATE_SERVER_CHECKS_PER_MINUTE_PER_STORE", "70"),
+    ]
+    .into();
+    s.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+    assert!(s.metrics_token.as_ref().unwrap().matches(&token));
+    assert_eq!(s.limits.server_checks_per_minute_per_store, 70);
+    s.validate().unwrap();
+
+    s.metrics_token = Some(Secret::new("short"));
+    let err = s.validate().unwrap_err().to_string();
+    assert!(err.contains("metrics_token"), "{err}");
+    s.metrics_token = None;
+    s.retention.batch_max = 0;
+    assert!(
+        s.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("retention.batch_max")
+    );
+    s.retention.batch_max = 1;
+    s.limits.server_checks_per_minute_per_store = 0;
+    assert!(s.validate().is_err());
+}

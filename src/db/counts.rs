@@ -51,10 +51,35 @@ fn kept(index: &sled::Tree, key: &[u8]) -> Result<u64, DbError> {
     Ok(index.get(key)?.map_or(0, |v| decode_count(&v)))
 }
 
+/// How many entries some indexes hold (a full scan: for `verify`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexSizes {
+    /// Claimable transactions with a phone.
+    pub unclaimed: u64,
+    /// Transactions waiting for an operator.
+    pub awaiting: u64,
+    /// Payments that ended `expired` without a transaction.
+    pub retention: u64,
+}
+
 impl Db {
+    pub fn index_sizes(&self) -> Result<IndexSizes, DbError> {
+        let index = self.tree(Tree::Index);
+        Ok(IndexSizes {
+            unclaimed: scan(index, &[prefix::UNCLAIMED]),
+            awaiting: scan(index, &[prefix::AWAITING]),
+            retention: scan(index, &[prefix::RETENTION]),
+        })
+    }
+
     /// Payments in a state, as counted by the writes.
     pub fn state_count(&self, state: StateName) -> Result<u64, DbError> {
         kept(self.tree(Tree::Index), &keys::state_count(state))
+    }
+
+    /// Transactions waiting for an operator, as counted by the writes.
+    pub fn awaiting_count(&self) -> Result<u64, DbError> {
+        kept(self.tree(Tree::Index), &keys::awaiting_count())
     }
 
     /// Entries waiting in a lane (due or not), as counted by the writes.
@@ -70,6 +95,7 @@ impl Db {
         for (marker, what) in [
             (keys::counts_kept(), "state"),
             (keys::lane_counts_kept(), "lane"),
+            (keys::retention_kept(), "retention and waiting"),
         ] {
             if index.get(marker)?.is_none() {
                 problems.push(format!("index: {what} counts are not kept"));
@@ -94,6 +120,43 @@ impl Db {
                 ));
             }
         }
+        let counted = self.awaiting_count()?;
+        let indexed = scan(index, &keys::awaiting_prefix(None));
+        if counted != indexed {
+            problems.push(format!(
+                "index: {counted} transactions counted as waiting for an operator, {indexed} indexed"
+            ));
+        }
+        problems.extend(waiting_count_problems(index)?);
         Ok(problems)
     }
+}
+
+/// Each (store, phone, amount) count of waiting payments against the
+/// waiting index itself.
+fn waiting_count_problems(index: &sled::Tree) -> Result<Vec<String>, DbError> {
+    let mut indexed: std::collections::HashMap<Vec<u8>, u64> = std::collections::HashMap::new();
+    for item in index.scan_prefix([prefix::WAITING]).keys() {
+        let key = item?;
+        let group = keys::waiting_count_of(&key, super::PAYMENT_ID_LEN)
+            .ok_or(DbError::Key { tree: Tree::Index })?;
+        *indexed.entry(group).or_default() += 1;
+    }
+    let mut problems = Vec::new();
+    for item in index.scan_prefix([prefix::WAITING_COUNT]) {
+        let (key, value) = item?;
+        let counted = decode_count(&value);
+        let found = indexed.remove(key.as_ref()).unwrap_or(0);
+        if counted != found {
+            problems.push(format!(
+                "index: {counted} waiting payments counted for a phone and amount, {found} indexed"
+            ));
+        }
+    }
+    for found in indexed.values() {
+        problems.push(format!(
+            "index: {found} waiting payments for a phone and amount are not counted"
+        ));
+    }
+    Ok(problems)
 }

@@ -70,6 +70,8 @@ pub enum Invariant {
         payment: PaymentId,
         trans_id: TransId,
     },
+    #[error("transaction {0} waits for an operator: only an assignment may claim it")]
+    AwaitingOperator(TransId),
     #[error("{0} has no claim to release or settle")]
     NoClaim(PaymentId),
     #[error("{payment} refused its match: {refusal}")]

@@ -32,6 +32,15 @@ pub mod prefix {
     /// How many payments are in each state and entries in each outbox
     /// lane (and, alone, "counts kept").
     pub const COUNT: u8 = b'n';
+    /// Transactions waiting for an operator, by (store, released, trans_id).
+    pub const AWAITING: u8 = b'a';
+    /// How many `searching` payments wait per (store, phone, amount): read
+    /// inside the write that claims, so a competitor that a scan missed
+    /// is still seen.
+    pub const WAITING_COUNT: u8 = b'm';
+    /// Payments that ended `expired` without a transaction, by (ended, id):
+    /// what the retention sweep looks at.
+    pub const RETENTION: u8 = b'r';
 }
 
 const SEP: u8 = 0;
@@ -161,6 +170,57 @@ pub fn unclaimed(
         .time(at)
         .bytes(trans_id.as_str().as_bytes())
         .build()
+}
+
+/// How many payments wait for a transfer of this phone and amount.
+pub fn waiting_count(store: &StoreId, phone: &Phone, amount: Amount) -> Vec<u8> {
+    match_prefix(prefix::WAITING_COUNT, store, phone, amount).build()
+}
+
+/// The waiting count a waiting index key belongs to: the key without its
+/// time and payment id, under the count's prefix (for the one-time count
+/// of a folder written before these counts were kept).
+pub fn waiting_count_of(waiting_key: &[u8], id_len: usize) -> Option<Vec<u8>> {
+    let group = waiting_key.get(1..waiting_key.len().checked_sub(8 + id_len)?)?;
+    Some(
+        std::iter::once(prefix::WAITING_COUNT)
+            .chain(group.iter().copied())
+            .collect(),
+    )
+}
+
+pub fn awaiting(store: &StoreId, at: Timestamp, trans_id: &TransId) -> Vec<u8> {
+    Key::new(prefix::AWAITING)
+        .text(store.as_str())
+        .time(at)
+        .bytes(trans_id.as_str().as_bytes())
+        .build()
+}
+
+/// Where a store's (or every store's) waiting transactions start.
+pub fn awaiting_prefix(store: Option<&StoreId>) -> Vec<u8> {
+    match store {
+        Some(store) => Key::new(prefix::AWAITING).text(store.as_str()).build(),
+        None => Key::new(prefix::AWAITING).build(),
+    }
+}
+
+/// The number of transactions waiting for an operator.
+pub fn awaiting_count() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'a').build()
+}
+
+pub fn retention(at: Timestamp, id: &PaymentId) -> Vec<u8> {
+    Key::new(prefix::RETENTION)
+        .time(at)
+        .bytes(id.as_str().as_bytes())
+        .build()
+}
+
+/// Present once the retention index and the waiting counts are kept
+/// (written by the one-time pass over a folder from before them).
+pub fn retention_kept() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'r').build()
 }
 
 /// Payments by state, then store: lists by state, or by state and store.

@@ -63,7 +63,7 @@ impl WriteTx<'_> {
         self.add_to_count(&keys::lane_count(lane), 1)
     }
 
-    fn dequeue(&self, entry: &OutboxEntry, key: &[u8]) -> TxResult<()> {
+    pub(super) fn dequeue(&self, entry: &OutboxEntry, key: &[u8]) -> TxResult<()> {
         let lane = entry.effect.lane();
         let due = keys::outbox_due(lane.code(), entry.due_at, key);
         self.del(Tree::Index, &due)?;

@@ -26,6 +26,7 @@ mod payments;
 mod quarantine;
 mod reads;
 mod records;
+mod retention;
 mod snapshot;
 mod stores;
 mod timers;
@@ -36,14 +37,16 @@ use std::sync::Arc;
 
 pub use antispam::CheckCounter;
 pub use breaker::Breaker;
+pub use counts::IndexSizes;
 pub use durability::Durable;
 pub use error::{DbError, Invariant, Tree};
 pub use outbox::{ApproverSend, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, SendOutcome};
 pub use quarantine::{QuarantineEntry, QuarantineReason};
 pub use records::{
     AuditEntry, AuditEvent, Claim, Deadline, InvoiceAttempt, InvoiceSettlement, InvoiceState,
-    PaymentRecord, PaymentSummary, TransactionRecord,
+    PaymentRecord, PaymentSummary, Released, TransactionRecord,
 };
+pub use retention::PaymentKeys;
 pub use snapshot::CopyReport;
 pub use timers::DueTimer;
 pub use tx::{TxResult, WriteTx, abort};
@@ -66,6 +69,10 @@ pub const SLED_FOLDER: &str = "db";
 /// counter (sled's default, set explicitly: a copy's counter must be a
 /// multiple of it, see `snapshot`).
 const SLED_IDGEN_PERSIST_INTERVAL: u64 = 1_000_000;
+
+/// Length of a payment id at the end of index keys (`pay_` and 26
+/// characters).
+const PAYMENT_ID_LEN: usize = 30;
 
 /// How often sled's own background thread flushes (every durable reply
 /// flushes through the group commit anyway).
@@ -128,6 +135,10 @@ impl Db {
             .try_into()
             .map_err(|_| DbError::Key { tree: Tree::Index })?;
         counts::keep_counts(&trees[Tree::Index as usize])?;
+        retention::keep_retention_index(
+            &trees[Tree::Payments as usize],
+            &trees[Tree::Index as usize],
+        )?;
         let durability = durability::Options {
             sync: options.sync_writes,
             window: std::time::Duration::from_micros(options.group_commit_window_us),
@@ -289,6 +300,17 @@ pub(crate) mod forge {
         }
         index.remove(keys::counts_kept()).unwrap();
         index.remove(keys::lane_counts_kept()).unwrap();
+    }
+
+    /// A folder from before the retention index and the waiting counts.
+    pub fn forget_retention_index(db: &Db) {
+        let index = db.tree(Tree::Index);
+        for prefix in [keys::prefix::RETENTION, keys::prefix::WAITING_COUNT] {
+            for key in index.scan_prefix([prefix]).keys() {
+                index.remove(key.unwrap()).unwrap();
+            }
+        }
+        index.remove(keys::retention_kept()).unwrap();
     }
 }
 

@@ -128,7 +128,9 @@ pub enum Effect {
     NotifyApprovers { reasons: Vec<HoldReason> },
     /// Call WHMCS AddCredit for the payment's claim.
     AddCredit,
-    /// A released transaction looks for the oldest payment waiting for it.
+    /// Written by earlier versions when a claim ended: the released
+    /// transaction looked for the next waiting payment. Read only; it now
+    /// puts the transaction in the operator's hands.
     Rematch { trans_id: TransId },
     /// Pay the credited payment's invoice from the credit: GetInvoice,
     /// then WHMCS ApplyCredit (at most once).

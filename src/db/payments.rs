@@ -1,7 +1,9 @@
 //! Writing payments, their audit entries and transactions inside a
 //! [`WriteTx`], with every index entry derived from them: payments by
-//! state (and its count), waiting `searching` payments, the open payment
-//! of an identical check, timers, and unclaimed transactions.
+//! state (and its count), waiting `searching` payments (and their count
+//! per phone and amount), the open payment of an identical check, timers,
+//! payments the retention sweep may remove, unclaimed transactions and
+//! transactions waiting for an operator (and their count).
 
 use super::error::{Invariant, Tree};
 use super::keys;
@@ -76,10 +78,21 @@ impl WriteTx<'_> {
         self.get(Tree::Transactions, &keys::transaction(store, trans_id))
     }
 
-    /// Stores a transaction, keeping its entry in the index of unclaimed
-    /// transactions (by phone and amount) true to its claim.
+    /// How many `searching` payments wait for this phone and amount, as
+    /// counted by the writes (exact inside a write, unlike a scan).
+    pub fn waiting_count(&self, store: &StoreId, phone: &Phone, amount: Amount) -> TxResult<u64> {
+        let key = keys::waiting_count(store, phone, amount);
+        Ok(self
+            .get_raw(Tree::Index, &key)?
+            .map_or(0, |v| super::tx::decode_count(&v)))
+    }
+
+    /// Stores a transaction, keeping its entries in the index of unclaimed
+    /// transactions (by phone and amount) and in the index of those that
+    /// wait for an operator (with its count) true to its record.
     pub fn put_transaction(&self, tx: &TransactionRecord) -> TxResult<()> {
         let key = keys::transaction(&tx.store_id, &tx.trans_id);
+        let before: Option<TransactionRecord> = self.get(Tree::Transactions, &key)?;
         if let Some(phone) = &tx.phone {
             let unclaimed =
                 keys::unclaimed(&tx.store_id, phone, tx.amount, tx.received_at, &tx.trans_id);
@@ -87,6 +100,22 @@ impl WriteTx<'_> {
                 self.put_raw(Tree::Index, &unclaimed, &[])?;
             } else {
                 self.del(Tree::Index, &unclaimed)?;
+            }
+        }
+        let was = before.and_then(|b| b.awaiting_operator).map(|r| r.at);
+        let is = tx.awaiting_operator.as_ref().map(|r| r.at);
+        if was != is {
+            if let Some(at) = was {
+                self.del(Tree::Index, &keys::awaiting(&tx.store_id, at, &tx.trans_id))?;
+                self.add_to_count(&keys::awaiting_count(), -1)?;
+            }
+            if let Some(at) = is {
+                self.put_raw(
+                    Tree::Index,
+                    &keys::awaiting(&tx.store_id, at, &tx.trans_id),
+                    &[],
+                )?;
+                self.add_to_count(&keys::awaiting_count(), 1)?;
             }
         }
         self.put(Tree::Transactions, &key, tx)
@@ -102,6 +131,11 @@ impl WriteTx<'_> {
         if state == StateName::Searching {
             let key = keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id);
             self.put_raw(Tree::Index, &key, &[])?;
+            let count = keys::waiting_count(&r.store_id, &r.phone, r.amount);
+            self.add_to_group_count(&count, 1)?;
+        }
+        if let Some(ended) = r.ended_unclaimed() {
+            self.put_raw(Tree::Index, &keys::retention(ended, id), &[])?;
         }
         if r.answers_repeat_checks() {
             let key = keys::check(&r.store_id, r.client_id, &r.phone, r.amount);
@@ -114,15 +148,22 @@ impl WriteTx<'_> {
     }
 
     /// Removes every index entry derived from a payment record.
-    fn unindex(&self, r: &PaymentRecord) -> TxResult<()> {
+    pub(super) fn unindex(&self, r: &PaymentRecord) -> TxResult<()> {
         let id = &r.id;
         let state = r.state_name();
         self.del(Tree::Index, &keys::by_state(state, &r.store_id, id))?;
         self.add_to_count(&keys::state_count(state), -1)?;
-        self.del(
-            Tree::Index,
-            &keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id),
-        )?;
+        if state == StateName::Searching {
+            self.del(
+                Tree::Index,
+                &keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id),
+            )?;
+            let count = keys::waiting_count(&r.store_id, &r.phone, r.amount);
+            self.add_to_group_count(&count, -1)?;
+        }
+        if let Some(ended) = r.ended_unclaimed() {
+            self.del(Tree::Index, &keys::retention(ended, id))?;
+        }
         let check = keys::check(&r.store_id, r.client_id, &r.phone, r.amount);
         // A newer identical check may own the key by now: only remove our own.
         if self

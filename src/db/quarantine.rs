@@ -27,6 +27,9 @@ pub enum QuarantineReason {
     TooLong,
     /// The trans_id is stored with a different phone or amount.
     Conflict,
+    /// The transfer's own time is further in the future than clocks can
+    /// differ: a misread date (day and year swapped), never matched.
+    FutureTransferTime,
     /// A reason this version does not know (written by a newer one).
     #[serde(other)]
     Other,
@@ -40,6 +43,7 @@ impl QuarantineReason {
             QuarantineReason::Unparseable => "unparseable",
             QuarantineReason::TooLong => "too_long",
             QuarantineReason::Conflict => "conflict",
+            QuarantineReason::FutureTransferTime => "future_transfer_time",
             QuarantineReason::Other => "other",
         }
     }

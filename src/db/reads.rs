@@ -10,7 +10,7 @@ use super::error::{DbError, Tree};
 use super::keys::{self, prefix};
 use super::records::{AuditEntry, PaymentRecord, PaymentSummary, TransactionRecord};
 use super::tx::decode;
-use crate::domain::{Amount, IdError, PaymentId, Phone, StoreId, TransId};
+use crate::domain::{Amount, ClientId, IdError, PaymentId, Phone, StoreId, TransId};
 use crate::machine::StateName;
 
 /// Most audit entries one payment's history returns.
@@ -61,6 +61,12 @@ impl Db {
         Ok(out)
     }
 
+    /// One audit entry of a payment.
+    pub fn audit_entry(&self, id: &PaymentId, version: u64) -> Result<Option<AuditEntry>, DbError> {
+        let entry: Option<AuditEntry> = self.read(Tree::Audit, &keys::audit(id, version))?;
+        Ok(entry.map(AuditEntry::upgraded))
+    }
+
     /// Ids of payments in a state (of one store, or of all), from the
     /// state index, at most `limit`.
     pub fn payments_in_state(
@@ -91,6 +97,55 @@ impl Db {
             let (_, bytes) = item?;
             decode(Tree::Payments, &bytes)
         })
+    }
+
+    /// The payment an identical check (store, client, phone, amount) would
+    /// find, if any.
+    pub fn open_payment_of(
+        &self,
+        store: &StoreId,
+        client: ClientId,
+        phone: &Phone,
+        amount: Amount,
+    ) -> Result<Option<PaymentId>, DbError> {
+        let key = keys::check(store, client, phone, amount);
+        match self.tree(Tree::Index).get(key)? {
+            Some(raw) => parse_key_id(&raw, PaymentId::parse).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every transaction, in key order (for `verify`: a full scan).
+    pub fn all_transactions(
+        &self,
+    ) -> impl Iterator<Item = Result<TransactionRecord, DbError>> + '_ {
+        self.tree(Tree::Transactions).iter().map(|item| {
+            let (_, bytes) = item?;
+            decode(Tree::Transactions, &bytes)
+        })
+    }
+
+    /// Whether a transaction is listed as unclaimed (by phone and amount)
+    /// and as waiting for an operator (for `verify`).
+    pub fn transaction_listed(&self, tx: &TransactionRecord) -> Result<(bool, bool), DbError> {
+        let index = self.tree(Tree::Index);
+        let unclaimed = match &tx.phone {
+            Some(phone) => index.contains_key(keys::unclaimed(
+                &tx.store_id,
+                phone,
+                tx.amount,
+                tx.received_at,
+                &tx.trans_id,
+            ))?,
+            None => false,
+        };
+        let awaiting = match &tx.awaiting_operator {
+            Some(released) => {
+                index.contains_key(keys::awaiting(&tx.store_id, released.at, &tx.trans_id))?
+            }
+            None => false,
+        };
+        Ok((unclaimed, awaiting))
     }
 
     /// The states under which the state index lists a payment (exactly
@@ -129,6 +184,34 @@ impl Db {
             let (_, bytes) = item?;
             let tx: TransactionRecord = decode(Tree::Transactions, &bytes)?;
             if !unclaimed_only || tx.is_claimable() {
+                out.push(tx);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Transactions waiting for an operator (of one store, or of all),
+    /// longest waiting first per store, at most `limit`.
+    pub fn awaiting_transactions(
+        &self,
+        store: Option<&StoreId>,
+        limit: usize,
+    ) -> Result<Vec<TransactionRecord>, DbError> {
+        let mut out = Vec::new();
+        for item in self
+            .tree(Tree::Index)
+            .scan_prefix(keys::awaiting_prefix(store))
+            .keys()
+            .take(limit)
+        {
+            let key = item?;
+            let bad = || DbError::Key { tree: Tree::Index };
+            // 'a', the store id and its separator, 8 bytes of time, the trans_id.
+            let rest = key.get(1..).ok_or_else(bad)?;
+            let split = rest.iter().position(|b| *b == 0).ok_or_else(bad)?;
+            let store = parse_key_id(rest.get(..split).unwrap_or_default(), StoreId::parse)?;
+            let trans_id = parse_key_id(rest.get(split + 9..).unwrap_or_default(), TransId::parse)?;
+            if let Some(tx) = self.transaction(&store, &trans_id)? {
                 out.push(tx);
             }
         }

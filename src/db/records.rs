@@ -54,6 +54,13 @@ impl PaymentRecord {
         }
     }
 
+    /// When it ended `expired` without ever claiming a transaction: what
+    /// the retention sweep may remove once old enough (a check that no
+    /// money ever answered). `None` for every other payment.
+    pub fn ended_unclaimed(&self) -> Option<Timestamp> {
+        (self.state_name() == StateName::Expired && self.claim.is_none()).then_some(self.updated_at)
+    }
+
     /// Whether an identical check (store, client, phone, amount) finds this
     /// payment: while it is open, and once credited until a check reply
     /// has reported it (so one transfer never pays two invoices).
@@ -197,11 +204,54 @@ pub struct TransactionRecord {
     /// The payment it was credited to; set once, never cleared.
     #[serde(default)]
     pub credited_to: Option<PaymentId>,
+    /// Set when a claim on it ended (rejected, expired): no check or
+    /// transfer matches it again; it waits for an operator to assign it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_operator: Option<Released>,
+}
+
+/// Why a transaction waits for an operator: the claim that ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Released {
+    pub at: Timestamp,
+    /// The payment whose claim ended.
+    pub from: PaymentId,
+    /// How that payment ended (`rejected` or `expired`).
+    pub ended_in: StateName,
 }
 
 impl TransactionRecord {
-    /// No payment holds it and none was credited with it.
+    /// A transaction as it arrives: nobody claims it yet.
+    pub fn new(
+        store_id: StoreId,
+        trans_id: TransId,
+        phone: Option<Phone>,
+        amount: Amount,
+        received_at: Timestamp,
+        stored_at: Timestamp,
+    ) -> TransactionRecord {
+        TransactionRecord {
+            store_id,
+            trans_id,
+            phone,
+            amount,
+            received_at,
+            stored_at,
+            claimed_by: None,
+            credited_to: None,
+            awaiting_operator: None,
+        }
+    }
+
+    /// Matching may take it: no payment holds it, none was credited with
+    /// it, and it does not wait for an operator.
     pub fn is_claimable(&self) -> bool {
+        self.is_assignable() && self.awaiting_operator.is_none()
+    }
+
+    /// An operator may assign it: no payment holds it and none was
+    /// credited with it (whether or not it waits for an operator).
+    pub fn is_assignable(&self) -> bool {
         self.claimed_by.is_none() && self.credited_to.is_none()
     }
 }
@@ -265,6 +315,9 @@ pub struct AuditEntry {
     /// Why anti-spam held the payment (the `matched` entry into `held`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hold_reasons: Vec<HoldReason>,
+    /// For a `contested` hold: the other clients waiting for the transfer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub competing_clients: Vec<ClientId>,
     /// A person's note, or the machine reason of a failure (WHMCS's words).
     pub reason: Option<String>,
     pub intents: Vec<IntentKind>,

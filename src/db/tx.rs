@@ -71,6 +71,21 @@ impl WriteTx<'_> {
     }
 }
 
+impl WriteTx<'_> {
+    /// Like `add_to_count`, for counts kept per group (phone and amount):
+    /// a count that reaches zero is removed, so the index does not keep a
+    /// key for every group ever seen.
+    pub(super) fn add_to_group_count(&self, key: &[u8], delta: i64) -> TxResult<()> {
+        let now = self
+            .get_raw(Tree::Index, key)?
+            .map_or(0, |v| decode_count(&v));
+        match now.saturating_add_signed(delta) {
+            0 => self.del(Tree::Index, key),
+            next => self.put_raw(Tree::Index, key, &next.to_be_bytes()),
+        }
+    }
+}
+
 pub(super) fn encode<R: Serialize>(t: Tree, value: &R) -> Result<Vec<u8>, DbError> {
     serde_json::to_vec(value).map_err(|e| DbError::Encode {
         tree: t,

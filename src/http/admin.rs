@@ -1,6 +1,8 @@
-//! The admin API (bearer admin token): stores, payments with their
-//! history, operator actions where the machine has the edge,
-//! transactions, the quarantine, and backups (`super::backup`).
+//! The admin API (bearer admin token; wrong tokens limited per address):
+//! stores, payments with their history, operator actions where the
+//! machine has the edge, transactions (and assigning one that waits for
+//! an operator to a payment), the quarantine, and backups
+//! (`super::backup`).
 
 use std::sync::Arc;
 
@@ -13,10 +15,10 @@ use super::params::Params;
 use super::reply::{Body, json};
 use super::views::{PaymentDetail, TransactionView, store_view};
 use super::{ApiError, App, auth, body};
-use crate::domain::{Lang, PaymentId, StoreId};
+use crate::domain::{Lang, PaymentId, StoreId, TransId};
 use crate::machine::{Actor, StateName};
 use crate::merchant::StoreSettings;
-use crate::payments::{NotApplied, OperatorAction};
+use crate::payments::{AssignRefused, AssignRequest, NotApplied, OperatorAction};
 use crate::whmcs::Credentials;
 
 /// Default and largest page of a list.
@@ -29,8 +31,8 @@ pub async fn route(
     segments: &[&str],
     req: Request<Incoming>,
 ) -> Response<Body> {
-    if !auth::bearer_matches(req.headers(), &app.admin_token) {
-        return ApiError::Unauthorized.response(Lang::En);
+    if let Err(e) = auth::authorise(&app, &client, req.headers(), &[&app.admin_token]) {
+        return e.response(Lang::En);
     }
     let method = req.method().clone();
     let result = match (segments, &method) {
@@ -41,6 +43,10 @@ pub async fn route(
         (["payments", id], &Method::GET) => payment_detail(&app, id),
         (["payments", id, action], &Method::POST) => act(&app, client, id, action, req).await,
         (["transactions"], &Method::GET) => transactions(&app, &req),
+        (["transactions", "awaiting"], &Method::GET) => awaiting(&app, &req),
+        (["transactions", store, trans_id, "assign"], &Method::POST) => {
+            assign(&app, client, store, trans_id, req).await
+        }
         (["quarantine"], &Method::GET) => quarantine(&app, &req),
         (["backup"], &Method::POST) => super::backup::backup(&app, req).await,
         (
@@ -50,6 +56,8 @@ pub async fn route(
             | ["payments", _]
             | ["payments", _, _]
             | ["transactions"]
+            | ["transactions", "awaiting"]
+            | ["transactions", _, _, "assign"]
             | ["quarantine"],
             _,
         ) => Err(ApiError::MethodNotAllowed),
@@ -142,6 +150,7 @@ fn list_payments(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, A
     for record in &records {
         let mut detail = PaymentDetail::new(record);
         detail.waiting = app.payments.waiting_reason(record, None)?;
+        detail.competing_clients = app.payments.competing_clients(record)?;
         payments.push(detail);
     }
     Ok(json(
@@ -157,6 +166,7 @@ fn payment_detail(app: &App, id: &str) -> Result<Response<Body>, ApiError> {
     let outbox = app.payments.outbox_of(&id)?;
     let mut detail = PaymentDetail::new(&record);
     detail.waiting = app.payments.waiting_reason(&record, Some(&outbox))?;
+    detail.competing_clients = crate::payments::competing_in(&history);
     detail.history = Some(&history);
     detail.outbox = Some(&outbox);
     Ok(json(StatusCode::OK, &detail))
@@ -201,6 +211,10 @@ fn note(bytes: &[u8]) -> Result<Option<String>, ApiError> {
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|_| ApiError::InvalidRequest("the body must be JSON".into()))?;
+    note_of(&value)
+}
+
+fn note_of(value: &serde_json::Value) -> Result<Option<String>, ApiError> {
     match value.get("note") {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(n)) if n.chars().count() <= 1000 => Ok(Some(n.clone())),
@@ -222,6 +236,66 @@ fn transactions(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, Ap
         StatusCode::OK,
         &json!({"status": true, "transactions": views}),
     ))
+}
+
+/// Transactions whose claim ended, waiting for an operator to assign them.
+fn awaiting(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let params = Params::from_query(req.uri().query())?;
+    let store = params
+        .get("store_id")
+        .filter(|s| !s.is_empty())
+        .map(store_id)
+        .transpose()?;
+    let txs = app
+        .payments
+        .awaiting_operator(store.as_ref(), limit(&params)?)?;
+    let views: Vec<TransactionView> = txs.iter().map(TransactionView::new).collect();
+    let count = app.payments.awaiting_count()?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"status": true, "count": count, "transactions": views}),
+    ))
+}
+
+/// `{"payment_id": "pay_…", "note": "…"}`: hands the transaction to that
+/// searching payment of the same store and amount, which goes to crediting.
+async fn assign(
+    app: &App,
+    client: Client,
+    store: &str,
+    trans_id: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    let store_id = store_id(store)?;
+    let trans_id = TransId::parse(trans_id).map_err(|_| ApiError::UnknownTransaction)?;
+    let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
+    let body: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::InvalidRequest("the body must be JSON with payment_id".into()))?;
+    let payment_id = body
+        .get("payment_id")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|p| PaymentId::parse(p).ok())
+        .ok_or_else(|| ApiError::InvalidRequest("payment_id must be a payment id".into()))?;
+    let request = AssignRequest {
+        store_id,
+        trans_id,
+        payment_id,
+        operator: Actor::Operator {
+            ip: Some(client.ip.to_string()),
+        },
+        note: note_of(&body)?,
+    };
+    match app.payments.assign(&request, app.clock.now())? {
+        Ok(written) => {
+            let applied = written.durable().await?;
+            tracing::info!(payment_id = %applied.record.id, trans_id = %request.trans_id, actor = "operator", "transaction assigned");
+            Ok(json(StatusCode::OK, &PaymentDetail::new(&applied.record)))
+        }
+        Err(AssignRefused::UnknownTransaction) => Err(ApiError::UnknownTransaction),
+        Err(AssignRefused::UnknownPayment) => Err(ApiError::UnknownPayment),
+        Err(AssignRefused::NotSearching(state)) => Err(ApiError::NotAllowedInState(state)),
+        Err(refused) => Err(ApiError::Conflict(refused.to_string())),
+    }
 }
 
 fn quarantine(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {

@@ -18,7 +18,7 @@ use super::params::Params;
 use super::reply::{Body, json};
 use super::views::PaymentReply;
 use super::{ApiError, App, body};
-use crate::antispam::IpKey;
+use crate::antispam::{Asker, IpKey};
 use crate::domain::{
     Amount, ClientId, InvoiceId, Lang, PaymentId, Phone, StoreId, TransId, normalise,
 };
@@ -123,24 +123,22 @@ pub(super) async fn run(
     params: &Params,
     lang: Lang,
 ) -> Result<Checked, ApiError> {
-    let store_id = StoreId::parse(store_id.trim());
-    let settings = match &store_id {
-        Ok(id) => app.stores.shared(id)?,
-        Err(_) => None,
-    };
+    let store_id = StoreId::parse(store_id.trim()).map_err(|_| ApiError::InvalidStoreId)?;
+    // Limits are keyed only once the store exists, so requests for stores
+    // that do not exist cannot fill the limiters' maps.
+    let settings = app
+        .stores
+        .shared(&store_id)?
+        .ok_or(ApiError::UnknownStore)?;
     // The store's own WHMCS servers carry every customer's check: they skip
-    // the per-IP limit, and only they do.
-    let from_store_server = settings
-        .as_ref()
-        .is_some_and(|s| s.check_ips.contains(&client.ip));
-    let ip = IpKey::of(client.ip);
-    if !from_store_server {
+    // the per-address limit and have their own budget.
+    let asker = match settings.check_ips.contains(&client.ip) {
+        true => Asker::StoreServers,
+        false => Asker::Address(IpKey::of(client.ip)),
+    };
+    if let Asker::Address(ip) = asker {
         app.limits.check_ip.check(&ip)?;
     }
-    let store_id = store_id.map_err(|_| ApiError::InvalidStoreId)?;
-    let Some(settings) = settings else {
-        return Err(ApiError::UnknownStore);
-    };
     settings.can_credit().map_err(ApiError::StoreNotReady)?;
     let CheckRequest { new, reference } = parse_check(params, store_id, lang)?;
     if new.amount.convert(settings.currency_rate).is_none() {
@@ -148,13 +146,17 @@ pub(super) async fn run(
             "too small to credit at the store's currency rate".into(),
         ));
     }
-    app.limits
-        .check_fields(&new.store_id, new.client_id, &new.phone)?;
-    if reference.is_some() {
-        if !from_store_server {
-            app.limits.reference_ip.check(&ip)?;
-        }
+    // Guessing references stays slow for everyone but the store's own
+    // servers, which vouch for the logged-in client.
+    if let (Some(_), Asker::Address(ip)) = (&reference, asker) {
+        app.limits.reference_ip.check(&ip)?;
         app.limits.reference_store.check(&new.store_id.as_str())?;
+    }
+    // A repeat of an open payment costs nothing and is never refused by
+    // the client, phone or store limits: only new payments count.
+    if app.payments.opens_new_payment(&new)? {
+        app.limits
+            .check_new_payment(&new.store_id, new.client_id, &new.phone, asker)?;
     }
     let now = app.clock.now();
     let by_reference = match &reference {

@@ -28,6 +28,8 @@ pub enum ApiError {
     UnknownStore,
     #[error("unknown payment")]
     UnknownPayment,
+    #[error("unknown transaction")]
+    UnknownTransaction,
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// A store's settings that cannot be saved (422, the field named).
@@ -78,6 +80,7 @@ impl ApiError {
             | ApiError::NotFound
             | ApiError::MethodNotAllowed => "invalid_request",
             ApiError::StoreNotReady(_) => "store_not_ready",
+            ApiError::UnknownTransaction => "unknown_transaction",
             ApiError::Unauthorized => "unauthorized",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::BodyTooLarge => "body_too_large",
@@ -95,9 +98,10 @@ impl ApiError {
             | ApiError::InvalidStoreId
             | ApiError::InvalidReference(_)
             | ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnknownStore | ApiError::UnknownPayment | ApiError::NotFound => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::UnknownStore
+            | ApiError::UnknownPayment
+            | ApiError::UnknownTransaction
+            | ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -133,6 +137,7 @@ impl ApiError {
             ApiError::InvalidStoreId => "The store id is not valid.".into(),
             ApiError::UnknownStore => "This store is not known.".into(),
             ApiError::UnknownPayment => "This payment is not known.".into(),
+            ApiError::UnknownTransaction => "This transaction is not known in this store.".into(),
             ApiError::InvalidRequest(why) => format!("The request is not valid: {why}"),
             ApiError::InvalidStore(why) => format!("The store is not valid: {why}"),
             ApiError::StoreNotReady(_) => {
@@ -170,6 +175,7 @@ impl ApiError {
             ApiError::StoreNotReady(_) => {
                 "لا يمكن لهذا المتجر استقبال المدفوعات بعد: إعداداته غير مكتملة."
             }
+            ApiError::UnknownTransaction => "هذا التحويل غير معروف في هذا المتجر.",
             ApiError::NotFound => "لا يوجد شيء على هذا العنوان.",
             ApiError::MethodNotAllowed => "هذه الطريقة غير مسموح بها هنا.",
             ApiError::Unauthorized => "مطلوب رمز دخول صحيح.",

@@ -1,11 +1,14 @@
 //! `GET /healthz` (the process is up and the store answers reads) and
-//! `GET /metrics`.
+//! `GET /metrics`, which shows business volumes and so needs the admin
+//! token or the metrics token.
 
-use http::{Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 use serde_json::json;
 
-use super::App;
+use super::client_ip::Client;
 use super::reply::{Body, json};
+use super::{App, auth};
+use crate::domain::Lang;
 
 pub fn healthz(app: &App) -> Response<Body> {
     if app.payments.is_readable() {
@@ -19,9 +22,25 @@ pub fn healthz(app: &App) -> Response<Body> {
     }
 }
 
-/// `GET /metrics`: Prometheus (OpenMetrics) text.
-pub fn metrics(app: &App) -> Response<Body> {
+/// `GET /metrics`: Prometheus (OpenMetrics) text, for the admin token or
+/// the `metrics_token`.
+pub fn metrics(app: &App, client: &Client, headers: &HeaderMap) -> Response<Body> {
+    let mut accepted = vec![&app.admin_token];
+    if let Some(token) = app
+        .settings
+        .metrics_token
+        .as_ref()
+        .filter(|t| !t.is_empty())
+    {
+        accepted.push(token);
+    }
+    if let Err(e) = auth::authorise(app, client, headers, &accepted) {
+        return e.response(Lang::En);
+    }
     let m = app.payments.metrics();
+    let awaiting = app.payments.awaiting_count().unwrap_or(0);
+    m.awaiting_operator
+        .set(i64::try_from(awaiting).unwrap_or(i64::MAX));
     let now = app.clock.now();
     for lane in crate::payments::Lane::ALL {
         let (depth, oldest) = app.payments.lane_stats(lane).unwrap_or((0, None));

@@ -47,6 +47,8 @@ async fn ingest(
 ) -> Result<Response<Body>, ApiError> {
     let store_id = StoreId::parse(store_id).map_err(|_| ApiError::InvalidStoreId)?;
     let settings = app.stores.shared(&store_id)?;
+    // An address that used up its wrong tokens gets none compared.
+    app.limits.auth_failures_ip.peek(&IpKey::of(client.ip))?;
     let authorised = settings
         .as_ref()
         .is_some_and(|s| auth::bearer_matches(req.headers(), &s.ingest_token));
@@ -65,8 +67,9 @@ async fn ingest(
     let (_, bytes) = body::read(req, app.settings.limits.body_bytes_max).await?;
     let payload: Value = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::InvalidRequest("the body is not JSON".into()))?;
+    let now = app.clock.now();
     match shape(payload)? {
-        Payload::Form(form) => store(app, from_form(&form, &store_id, app.clock.now())?).await,
+        Payload::Form(form) => store(app, from_form(&form, &store_id, now)?, None).await,
         Payload::Sms { from, text } => sms(app, &store_id, &from, &text).await,
     }
 }
@@ -82,17 +85,15 @@ pub(super) async fn sms(
 ) -> Result<Response<Body>, ApiError> {
     match crate::sms::parse_sms(from, text) {
         Ok(sms) => {
-            let tx = TransactionRecord {
-                store_id: store_id.clone(),
-                trans_id: sms.trans_id,
-                phone: sms.phone,
-                amount: sms.amount,
-                received_at: sms.received_at,
-                stored_at: app.clock.now(),
-                claimed_by: None,
-                credited_to: None,
-            };
-            store(app, tx).await
+            let tx = TransactionRecord::new(
+                store_id.clone(),
+                sms.trans_id,
+                sms.phone,
+                sms.amount,
+                sms.received_at,
+                app.clock.now(),
+            );
+            store(app, tx, Some((from, text))).await
         }
         Err(e) => refuse_sms(app, store_id, from, text, &e).await,
     }
@@ -161,19 +162,23 @@ fn from_form(
             ));
         }
     };
-    Ok(TransactionRecord {
-        store_id: store_id.clone(),
+    Ok(TransactionRecord::new(
+        store_id.clone(),
         trans_id,
         phone,
         amount,
         received_at,
-        stored_at: now,
-        claimed_by: None,
-        credited_to: None,
-    })
+        now,
+    ))
 }
 
-async fn store(app: &App, tx: TransactionRecord) -> Result<Response<Body>, ApiError> {
+/// Stores the transaction; `sms` is the sender and text it came in, if any
+/// (kept in the quarantine when it cannot be used).
+async fn store(
+    app: &App,
+    tx: TransactionRecord,
+    sms: Option<(&str, &str)>,
+) -> Result<Response<Body>, ApiError> {
     let outcome = app.payments.ingest(&tx, app.clock.now())?.durable().await?;
     match outcome {
         IngestOutcome::New { tx, claimed } => {
@@ -193,7 +198,35 @@ async fn store(app: &App, tx: TransactionRecord) -> Result<Response<Body>, ApiEr
             keep(app, &tx.store_id, reason, &detail, None, &text).await?;
             Err(ApiError::Conflict(detail))
         }
+        IngestOutcome::FromTheFuture(tx) => {
+            let detail = format!(
+                "the transfer's time {} is later than now ({}) by more than clocks differ: \
+                 a misread date; assign it by hand if it is real",
+                tx.received_at,
+                app.clock.now()
+            );
+            let view = serde_json::to_string(&TransactionView::new(&tx)).unwrap_or_default();
+            let (from, text) = match sms {
+                Some((from, text)) => (Some(from), text.to_owned()),
+                None => (None, view),
+            };
+            let reason = QuarantineReason::FutureTransferTime;
+            let entry = keep(app, &tx.store_id, reason, &detail, from, &text).await?;
+            Ok(unusable(reason, &detail, entry.id))
+        }
     }
+}
+
+/// The 422 answer for a payload kept in the quarantine.
+fn unusable(reason: QuarantineReason, why: &str, quarantine_id: u64) -> Response<Body> {
+    let body = json!({
+        "status": false,
+        "error": "invalid_request",
+        "reason": reason,
+        "message": format!("Not a usable money-received notification: {why}. It was kept in the quarantine."),
+        "quarantine_id": quarantine_id,
+    });
+    json(StatusCode::UNPROCESSABLE_ENTITY, &body)
 }
 
 async fn refuse_sms(
@@ -210,14 +243,7 @@ async fn refuse_sms(
         SmsError::TooLong => QuarantineReason::TooLong,
     };
     let entry = keep(app, store_id, reason, &error.to_string(), Some(from), text).await?;
-    let body = json!({
-        "status": false,
-        "error": "invalid_request",
-        "reason": reason,
-        "message": format!("Not a usable money-received notification: {error}. It was kept in the quarantine."),
-        "quarantine_id": entry.id,
-    });
-    Ok(json(StatusCode::UNPROCESSABLE_ENTITY, &body))
+    Ok(unusable(reason, &error.to_string(), entry.id))
 }
 
 async fn keep(

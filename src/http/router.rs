@@ -44,7 +44,9 @@ async fn dispatch(
     };
     match (segments.as_slice(), &method) {
         (["healthz"], &Method::GET | &Method::HEAD) => ("healthz", health::healthz(&app)),
-        (["metrics"], &Method::GET | &Method::HEAD) => ("metrics", health::metrics(&app)),
+        (["metrics"], &Method::GET | &Method::HEAD) => {
+            ("metrics", health::metrics(&app, &client, req.headers()))
+        }
         // No HEAD: a check has effects, and a HEAD reply could not carry
         // the `"status": true` it might use up.
         (["api", "payment_link_check"], &Method::GET | &Method::POST) => {

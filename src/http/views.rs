@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::messages;
-use crate::domain::Lang;
+use crate::domain::{ClientId, Lang};
 use crate::machine::{HoldReason, StateName};
 use crate::merchant::StoreSettings;
 use crate::payments::{
@@ -94,6 +94,10 @@ pub struct PaymentDetail<'a> {
     pub created_at: String,
     pub updated_at: String,
     pub hold_reasons: &'a [HoldReason],
+    /// For a `contested` hold: the other clients that wait for the same
+    /// transfer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub competing_clients: Vec<ClientId>,
     pub state_detail: Option<String>,
     pub claim: Option<&'a crate::payments::Claim>,
     pub deadline: Option<&'a crate::payments::Deadline>,
@@ -129,6 +133,7 @@ impl<'a> PaymentDetail<'a> {
             created_at: r.created_at.to_string(),
             updated_at: r.updated_at.to_string(),
             hold_reasons: r.hold_reasons(),
+            competing_clients: Vec::new(),
             state_detail,
             claim: r.claim.as_ref(),
             deadline: r.deadline.as_ref(),
@@ -154,6 +159,9 @@ pub struct TransactionView {
     pub received_at: String,
     pub payment_id: Option<String>,
     pub credited_to: Option<String>,
+    /// Set when a claim on it ended: it waits for an operator to assign it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub awaiting_operator: Option<crate::payments::Released>,
 }
 
 impl TransactionView {
@@ -165,6 +173,7 @@ impl TransactionView {
             received_at: tx.received_at.to_string(),
             payment_id: tx.claimed_by.as_ref().map(ToString::to_string),
             credited_to: tx.credited_to.as_ref().map(ToString::to_string),
+            awaiting_operator: tx.awaiting_operator.clone(),
         }
     }
 }

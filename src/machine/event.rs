@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::state::HoldReason;
-use crate::domain::{Email, TransId};
+use crate::domain::{ClientId, Email, TransId};
 
 /// Who caused an event. System events (matching, timers, WHMCS answers)
 /// carry no actor field; decisions carry one of these.
@@ -69,6 +69,21 @@ pub struct Match {
     pub credit_amount: Decimal,
     /// Empty when the rules pass; any reason holds the payment.
     pub hold_reasons: Vec<HoldReason>,
+    /// For a `contested` hold: the other clients whose payments wait for a
+    /// transfer of this phone and amount (oldest first), so the approver
+    /// sees who else claims it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub competing_clients: Vec<ClientId>,
+}
+
+/// An operator hands a transaction that waits for one (its claim was
+/// rejected or expired, or it never matched) to a `searching` payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub trans_id: TransId,
+    /// The amount to credit in the store's WHMCS currency (2 places).
+    pub credit_amount: Decimal,
+    pub decision: Decision,
 }
 
 /// Everything that can happen to a payment.
@@ -102,6 +117,8 @@ pub enum Event {
     Retry(Decision),
     /// An operator checked WHMCS and found the credit there.
     MarkCredited(Decision),
+    /// An operator assigned a transaction to this waiting payment.
+    Assign(Assignment),
 }
 
 /// An event's name without its data, for the table and the audit log.
@@ -121,10 +138,11 @@ pub enum EventKind {
     Unreconcilable,
     Retry,
     MarkCredited,
+    Assign,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Matched,
         EventKind::SearchWindowOver,
         EventKind::Approve,
@@ -138,6 +156,7 @@ impl EventKind {
         EventKind::Unreconcilable,
         EventKind::Retry,
         EventKind::MarkCredited,
+        EventKind::Assign,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -155,6 +174,7 @@ impl EventKind {
             EventKind::Unreconcilable => "unreconcilable",
             EventKind::Retry => "retry",
             EventKind::MarkCredited => "mark_credited",
+            EventKind::Assign => "assign",
         }
     }
 }
@@ -175,6 +195,7 @@ impl Event {
             Event::Unreconcilable { .. } => EventKind::Unreconcilable,
             Event::Retry(_) => EventKind::Retry,
             Event::MarkCredited(_) => EventKind::MarkCredited,
+            Event::Assign(_) => EventKind::Assign,
         }
     }
 
@@ -184,6 +205,7 @@ impl Event {
             Event::Approve(d) | Event::Reject(d) | Event::Retry(d) | Event::MarkCredited(d) => {
                 d.actor.clone()
             }
+            Event::Assign(a) => a.decision.actor.clone(),
             _ => Actor::System,
         }
     }
@@ -195,6 +217,7 @@ impl Event {
             Event::Approve(d) | Event::Reject(d) | Event::Retry(d) | Event::MarkCredited(d) => {
                 d.note.clone()
             }
+            Event::Assign(a) => a.decision.note.clone(),
             Event::CreditTransientFailure { reason, .. }
             | Event::CreditPermanentFailure { reason }
             | Event::Unreconcilable { reason } => Some(reason.clone()),

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use statig::prelude::*;
 
-use super::event::{Actor, Decision, Event};
+use super::event::{Actor, Assignment, Decision, Event};
 use super::intent::{DeadlineKind, Intent};
 use super::policy::{Policy, Refusal};
 use super::state::{HoldReason, StateName};
@@ -87,6 +87,7 @@ impl PaymentFlow {
     /// A check arrived; no transaction matched yet.
     /// - `matched`, rules pass => `crediting` (claim tx, AddCredit)
     /// - `matched`, rules hold => `held` (claim tx, email approvers, deadline)
+    /// - `assign` (operator) => `crediting` (claim tx, AddCredit)
     /// - `search_window_over` => `expired`
     #[state]
     fn searching(context: &mut Ctx, event: &Event) -> Outcome<State> {
@@ -114,15 +115,29 @@ impl PaymentFlow {
                 });
                 Transition(State::held(reasons))
             }
+            // An operator's assignment is a human decision: no rule holds it.
+            Event::Assign(Assignment {
+                trans_id,
+                credit_amount,
+                decision,
+            }) if Ctx::is_operator(&decision.actor) => {
+                context.push(Intent::ClaimTransaction {
+                    trans_id: trans_id.clone(),
+                    credit_amount: *credit_amount,
+                });
+                context.add_credit_now();
+                Transition(State::crediting(0))
+            }
+            Event::Assign(_) => context.refuse(Refusal::ActorNotAllowed),
             Event::SearchWindowOver => Transition(State::expired()),
             _ => Super,
         }
     }
 
-    /// Matched, but anti-spam held it for an approver.
+    /// Matched, but a rule held it for an approver.
     /// - `approve` (listed approver or operator) => `crediting` (AddCredit)
-    /// - `reject` (listed approver or operator) => `rejected` (release tx)
-    /// - `approval_window_over` => `expired` (release tx)
+    /// - `reject` (listed approver or operator) => `rejected` (release tx to an operator)
+    /// - `approval_window_over` => `expired` (release tx to an operator)
     #[state]
     #[allow(clippy::ptr_arg)] // statig hands state-local data over by reference to the field
     fn held(reasons: &Vec<HoldReason>, context: &mut Ctx, event: &Event) -> Outcome<State> {
@@ -177,7 +192,7 @@ impl PaymentFlow {
 
     /// WHMCS refused for a reason a human must fix, or tries ran out.
     /// - `retry` (operator) => `crediting` (AddCredit), via `needs_operator`
-    /// - `reject` (operator) => `rejected` (release tx)
+    /// - `reject` (operator) => `rejected` (release tx to an operator)
     #[state(superstate = "needs_operator")]
     fn credit_failed(reason: &String, context: &mut Ctx, event: &Event) -> Outcome<State> {
         let _ = reason;

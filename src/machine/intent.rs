@@ -39,7 +39,9 @@ pub enum Intent {
         trans_id: TransId,
         credit_amount: Decimal,
     },
-    /// Storage: the claim ends; the transaction can be claimed again.
+    /// Storage: the claim ends; the transaction waits for an operator to
+    /// assign it (no check or rematch can take it: whoever was refused
+    /// could otherwise simply check again).
     ReleaseTransaction,
     /// Storage: the transaction is credited (it can never be claimed again)
     /// and the (store, phone, client) binding is learned for anti-spam.
@@ -85,20 +87,19 @@ impl Intent {
 
 impl IntentKind {
     /// Whether the store writes an outbox entry for this intent (approval
-    /// emails, AddCredit, and the rematch of a released transaction).
+    /// emails and AddCredit). A release queued a rematch until claims
+    /// that ended began to wait for an operator instead.
     pub fn queues_outbox(&self) -> bool {
         matches!(
             self,
-            IntentKind::NotifyApprovers
-                | IntentKind::SendAddCredit
-                | IntentKind::ReleaseTransaction
+            IntentKind::NotifyApprovers | IntentKind::SendAddCredit
         )
     }
 
     pub fn as_str(&self) -> &'static str {
         match self {
             IntentKind::ClaimTransaction => "claim tx",
-            IntentKind::ReleaseTransaction => "release tx",
+            IntentKind::ReleaseTransaction => "release tx to an operator",
             IntentKind::SettleTransaction => "settle tx",
             IntentKind::SetDeadline => "set deadline",
             IntentKind::NotifyApprovers => "email approvers",

@@ -85,7 +85,9 @@ impl fmt::Display for StateName {
     }
 }
 
-/// Why a matched claim is held for a human (docs/design.md, "Anti-spam").
+/// Why a matched claim is held for a human: the store's anti-spam rules
+/// (first four) and the claim rules that apply to every store (last two;
+/// docs/claims-and-limits.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldReason {
@@ -100,6 +102,14 @@ pub enum HoldReason {
     /// The check named the transaction by its reference number, and the
     /// transfer's phone is not the check's (or the transfer has none).
     ClaimedByReference,
+    /// The transfer's phone and amount match waiting payments of more than
+    /// one client: whoever checked first is not necessarily who paid.
+    /// Applies whatever the store's anti-spam setting.
+    Contested,
+    /// The payment was created well before the transfer itself happened: a
+    /// customer checks after paying, so this claim was staked in advance.
+    /// Applies whatever the store's anti-spam setting.
+    CheckedBeforeTransfer,
 }
 
 impl HoldReason {
@@ -110,15 +120,19 @@ impl HoldReason {
             HoldReason::LargeAmount => "large_amount",
             HoldReason::Velocity => "velocity",
             HoldReason::ClaimedByReference => "claimed_by_reference",
+            HoldReason::Contested => "contested",
+            HoldReason::CheckedBeforeTransfer => "checked_before_transfer",
         }
     }
 
-    pub const ALL: [HoldReason; 5] = [
+    pub const ALL: [HoldReason; 7] = [
         HoldReason::NewPhone,
         HoldReason::SharedPhone,
         HoldReason::LargeAmount,
         HoldReason::Velocity,
         HoldReason::ClaimedByReference,
+        HoldReason::Contested,
+        HoldReason::CheckedBeforeTransfer,
     ];
 
     pub fn parse(s: &str) -> Option<HoldReason> {

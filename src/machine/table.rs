@@ -75,7 +75,8 @@ const fn edge(
     }
 }
 
-/// Every edge of the machine, in the order docs/design.md lists them.
+/// Every edge of the machine, in the order docs/design.md lists them (and
+/// the operator's `assign`, after the edges `matched` takes).
 pub const EDGES: &[Edge] = &[
     edge(
         S::Searching,
@@ -92,6 +93,14 @@ pub const EDGES: &[Edge] = &[
         A::System,
         S::Held,
         &[I::ClaimTransaction, I::NotifyApprovers, I::SetDeadline],
+    ),
+    edge(
+        S::Searching,
+        E::Assign,
+        G::Always,
+        A::Operator,
+        S::Crediting,
+        &[I::ClaimTransaction, I::SendAddCredit],
     ),
     edge(
         S::Searching,

@@ -82,6 +82,18 @@ fn matched(hold: bool) -> Event {
         } else {
             vec![]
         },
+        competing_clients: Vec::new(),
+    })
+}
+
+fn assign(actor: Actor) -> Event {
+    Event::Assign(Assignment {
+        trans_id: TransId::parse("014412345678").unwrap(),
+        credit_amount: Decimal::new(198, 2),
+        decision: Decision {
+            actor,
+            note: Some("the customer sent the receipt".into()),
+        },
     })
 }
 
@@ -108,6 +120,7 @@ fn event_samples() -> Vec<Event> {
         },
     ];
     for actor in actors() {
+        events.push(assign(actor.clone()));
         let decision = Decision {
             actor,
             note: Some("checked".into()),
@@ -236,6 +249,27 @@ fn held_payments_record_sorted_reasons_and_the_approval_deadline() {
         kind: DeadlineKind::Approval,
         at: now() + SignedDuration::from_hours(48),
     }));
+}
+
+#[test]
+fn only_an_operator_assigns_a_transaction_and_it_is_credited_without_a_hold() {
+    for actor in actors() {
+        let mut machine = Machine::new();
+        let operator = matches!(actor, Actor::Operator { .. });
+        let outcome = machine.handle(&assign(actor), now(), &policy()).unwrap();
+        if !operator {
+            assert_eq!(outcome, Handled::Refused(Refusal::ActorNotAllowed));
+            continue;
+        }
+        let Handled::Transitioned(t) = outcome else {
+            panic!("an operator's assignment transitions");
+        };
+        assert_eq!(t.state, State::Crediting { attempts: 0 });
+        assert_eq!(
+            t.intents.iter().map(Intent::kind).collect::<Vec<_>>(),
+            vec![IntentKind::ClaimTransaction, IntentKind::SendAddCredit]
+        );
+    }
 }
 
 #[test]

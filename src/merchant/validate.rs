@@ -14,7 +14,9 @@ use super::StoreSettings;
 const STORE_NAME_CHARS_MAX: usize = 200;
 const APPROVERS_MAX: usize = 20;
 const CHECK_IPS_MAX: usize = 50;
-const RETURN_ORIGINS_MAX: usize = 20;
+/// Each of `return_origins` and `embed_origins`.
+const ORIGINS_MAX: usize = 20;
+const WALLET_NUMBERS_MAX: usize = 10;
 /// The WHMCS API script; `api_url` is the base URL it lives under.
 const API_SCRIPT: &str = "/includes/api.php";
 
@@ -160,9 +162,15 @@ impl StoreSettings {
         if self.check_ips.len() > CHECK_IPS_MAX {
             return refuse("check_ips", Problem::TooMany { max: CHECK_IPS_MAX });
         }
-        if self.return_origins.as_ref().map_or(0, Vec::len) > RETURN_ORIGINS_MAX {
-            let max = RETURN_ORIGINS_MAX;
-            return refuse("return_origins", Problem::TooMany { max });
+        if self.return_origins.as_ref().map_or(0, Vec::len) > ORIGINS_MAX {
+            return refuse("return_origins", Problem::TooMany { max: ORIGINS_MAX });
+        }
+        if self.embed_origins.len() > ORIGINS_MAX {
+            return refuse("embed_origins", Problem::TooMany { max: ORIGINS_MAX });
+        }
+        if self.wallet_numbers.len() > WALLET_NUMBERS_MAX {
+            let max = WALLET_NUMBERS_MAX;
+            return refuse("wallet_numbers", Problem::TooMany { max });
         }
         Ok(())
     }

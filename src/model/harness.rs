@@ -77,6 +77,7 @@ impl Harness {
                 sync_writes: false,
                 ..DbOptions::default()
             },
+            ..PaymentsOptions::default()
         };
         Payments::open(&self.dir, options).map_err(io)
     }
@@ -122,6 +123,11 @@ impl Harness {
         states
     }
 
+    /// Every hold reason a match has given so far (the store agreed).
+    pub fn reasons_seen(&self) -> Vec<crate::machine::HoldReason> {
+        self.world.reasons_seen.iter().copied().collect()
+    }
+
     /// The store and the model agree, and the invariants hold.
     pub fn compare(&self) -> Result<(), Mismatch> {
         let payments = self.payments()?;
@@ -134,6 +140,21 @@ impl Harness {
             let Some(r) = payments.payment(&id).map_err(io)? else {
                 return fail(format!("{} is missing", p.id));
             };
+            let competing: Vec<u32> = payments
+                .competing_clients(&r)
+                .map_err(io)?
+                .iter()
+                .map(|c| c.get())
+                .collect();
+            let expected: Vec<u32> = p.competing.iter().map(|c| u32::from(*c) + 1).collect();
+            if (r.hold_reasons(), &competing) != (p.reasons.as_slice(), &expected) {
+                return fail(format!(
+                    "{}: store holds for {:?} naming {competing:?}, model for {:?} naming {expected:?}",
+                    p.id,
+                    r.hold_reasons(),
+                    p.reasons
+                ));
+            }
             let claim = p.claim.map(|t| format!("t{}", self.world.txs[t].trans));
             let real_claim = r.claim.as_ref().map(|c| c.trans_id.to_string());
             if (r.state_name(), r.version, real_claim, r.credit_reported)
@@ -162,13 +183,11 @@ impl Harness {
             let real = (
                 r.claimed_by.map(|p| p.to_string()),
                 r.credited_to.map(|p| p.to_string()),
+                r.awaiting_operator.is_some(),
             );
-            if real != (name(t.claimed_by), name(t.credited_to)) {
-                return fail(format!(
-                    "t{}: store {real:?}, model {:?}",
-                    t.trans,
-                    (name(t.claimed_by), name(t.credited_to))
-                ));
+            let model = (name(t.claimed_by), name(t.credited_to), t.awaiting);
+            if real != model {
+                return fail(format!("t{}: store {real:?}, model {model:?}", t.trans));
             }
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! Model-based testing: random operations applied both to the real store
-//! (matching, the machine, timers, the internal outbox lane, reopening the
-//! data folder) and to a small in-memory model of what they should do; the
+//! (matching and its claim rules, the machine, timers, operators'
+//! assignments, reopening the data folder) and to a small in-memory model
+//! of what they should do; the
 //! two must agree after every step, and `Payments::verify` must find docs/design.md's
 //! invariants intact. The `payment_model` fuzz target and a proptest in
 //! `cargo test` drive the same [`Harness`] with the same [`Op`]s.
@@ -47,8 +48,18 @@ pub enum WhmcsAnswer {
 pub enum Op {
     /// A module check by client (0..4) from phone (0..2) for amount (0..2).
     Check { client: u8, phone: u8, amount: u8 },
-    /// An SMS for transaction (0..8) from phone (0..2) of amount (0..2).
-    Sms { tx: u8, phone: u8, amount: u8 },
+    /// An SMS for transaction (0..8) from phone (0..2) of amount (0..2),
+    /// dated `ahead` minutes in the future: 0 mostly, 0..15 for `ahead`
+    /// from 240 on (past 10 minutes it is quarantined, never matched).
+    Sms {
+        tx: u8,
+        phone: u8,
+        amount: u8,
+        ahead: u8,
+    },
+    /// An operator assigns a transaction to a payment (refused unless the
+    /// transaction is free, the payment searching and the amounts equal).
+    Assign { tx: u8, payment: u8 },
     /// Approve or reject a payment.
     Decide {
         payment: u8,

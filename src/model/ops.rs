@@ -4,13 +4,12 @@
 use jiff::Timestamp;
 
 use super::harness::{Harness, LISTED, Mismatch, fail, io};
-use super::world::{CheckKind, MPay, MTx, SEARCH_WINDOW_MS, TRIES_MAX};
+use super::world::{CheckKind, MPay, MTx, SEARCH_WINDOW_MS, SKEW_MAX_MS, TRIES_MAX};
 use super::{Op, WhmcsAnswer, Who};
 use crate::domain::{ClientId, Email, Lang, PaymentId, TransId};
 use crate::machine::{Actor, DeadlineKind, Decision, EdgeFacts, Event, StateName, lookup};
 use crate::payments::{
-    CheckOutcome, Effect, IngestOutcome, Lane, NewPayment, OutboxEntry, OutboxStatus,
-    TransactionRecord,
+    AssignRequest, CheckOutcome, IngestOutcome, Lane, NewPayment, TransactionRecord,
 };
 
 impl Harness {
@@ -22,7 +21,16 @@ impl Harness {
                 phone,
                 amount,
             } => self.check_op(client % 4, phone % 2, amount % 2)?,
-            Op::Sms { tx, phone, amount } => self.sms(tx % 8, phone % 2, amount % 2)?,
+            Op::Sms {
+                tx,
+                phone,
+                amount,
+                ahead,
+            } => {
+                let ahead_minutes = i64::from(ahead.saturating_sub(240));
+                self.sms(tx % 8, phone % 2, amount % 2, ahead_minutes)?
+            }
+            Op::Assign { tx, payment } => self.assign(tx, payment)?,
             Op::Decide {
                 payment,
                 approve,
@@ -47,7 +55,7 @@ impl Harness {
             Op::Advance { minutes } => self.advance(i64::from(minutes))?,
             Op::Reboot => self.reboot()?,
         }
-        self.rematch()?;
+        self.nothing_rematches()?;
         // Distinct times keep the store's oldest-first order predictable.
         self.now_ms += 1;
         self.compare()
@@ -110,8 +118,12 @@ impl Harness {
                     claim: None,
                     reported: false,
                     deadline: Some((DeadlineKind::Search, self.now_ms + SEARCH_WINDOW_MS)),
+                    reasons: Vec::new(),
+                    competing: Vec::new(),
                 });
                 let i = self.world.payments.len() - 1;
+                // Pushed last: the new payment is the youngest waiting, as
+                // in the store, where it is created before it claims.
                 match (self.world.oldest_unclaimed(phone, amount), outcome) {
                     (Some(t), CheckOutcome::Matched(_)) => self.world.claim(i, t, self.now_ms),
                     (None, CheckOutcome::Searching(_)) => {}
@@ -185,17 +197,23 @@ fn whmcs_event(answer: WhmcsAnswer, now: Timestamp) -> Event {
 }
 
 impl Harness {
-    fn sms(&mut self, trans: u8, phone: u8, amount: u8) -> Result<(), Mismatch> {
-        let record = TransactionRecord {
-            store_id: self.store_id.clone(),
-            trans_id: TransId::parse(&format!("t{trans}")).map_err(io)?,
-            phone: Some(Harness::phone(phone)),
-            amount: Harness::amount(amount),
-            received_at: self.now(),
-            stored_at: self.now(),
-            claimed_by: None,
-            credited_to: None,
-        };
+    fn sms(
+        &mut self,
+        trans: u8,
+        phone: u8,
+        amount: u8,
+        ahead_minutes: i64,
+    ) -> Result<(), Mismatch> {
+        let received_ms = self.now_ms + ahead_minutes * 60_000;
+        let received_at = Timestamp::from_millisecond(received_ms).map_err(io)?;
+        let record = TransactionRecord::new(
+            self.store_id.clone(),
+            TransId::parse(&format!("t{trans}")).map_err(io)?,
+            Some(Harness::phone(phone)),
+            Harness::amount(amount),
+            received_at,
+            self.now(),
+        );
         let outcome = self
             .payments()?
             .ingest(&record, self.now())
@@ -203,7 +221,10 @@ impl Harness {
             .durable_blocking()
             .map_err(io)?;
         let known = self.world.txs.iter().position(|t| t.trans == trans);
+        let ahead = received_ms - self.now_ms > SKEW_MAX_MS;
         match (known, outcome) {
+            (_, IngestOutcome::FromTheFuture(_)) if ahead => Ok(()),
+            (_, real) if ahead => fail(format!("t{trans} dated ahead: the store did {real:?}")),
             (Some(t), IngestOutcome::Known(_))
                 if (self.world.txs[t].phone, self.world.txs[t].amount) == (phone, amount) =>
             {
@@ -219,9 +240,10 @@ impl Harness {
                     trans,
                     phone,
                     amount,
-                    received_ms: self.now_ms,
+                    received_ms,
                     claimed_by: None,
                     credited_to: None,
+                    awaiting: false,
                 });
                 let t = self.world.txs.len() - 1;
                 let waiting = self.world.oldest_waiting(phone, amount);
@@ -320,58 +342,49 @@ impl Harness {
         Ok(())
     }
 
-    /// The internal lane: released transactions claim waiting payments.
-    fn rematch(&mut self) -> Result<(), Mismatch> {
-        let payments = self.payments()?.clone();
-        for (key, entry) in payments
-            .due_outbox(Lane::Internal, self.now(), usize::MAX)
-            .map_err(io)?
-        {
-            let Effect::Rematch { trans_id } = &entry.effect else {
-                continue;
-            };
-            let claimed = payments
-                .rematch(&self.store_id, trans_id, self.now())
-                .map_err(io)?
-                .durable_blocking()
-                .map_err(io)?;
-            let done = OutboxEntry {
-                status: OutboxStatus::Done,
-                ..entry.clone()
-            };
-            payments
-                .update_outbox(&key, &entry, &done)
-                .map_err(io)?
-                .durable_blocking()
-                .map_err(io)?;
-            let t = self
-                .world
-                .txs
-                .iter()
-                .position(|t| format!("t{}", t.trans) == trans_id.as_str());
-            let t = t.ok_or_else(|| Mismatch(format!("rematch of unknown {trans_id}")))?;
-            let free =
-                self.world.txs[t].claimed_by.is_none() && self.world.txs[t].credited_to.is_none();
-            let waiting = if free {
-                self.world
-                    .oldest_waiting(self.world.txs[t].phone, self.world.txs[t].amount)
-            } else {
-                None
-            };
-            match (waiting, claimed) {
-                (Some(i), Some(applied))
-                    if self.world.payments[i].id == applied.record.id.as_str() =>
-                {
-                    self.world.claim(i, t, self.now_ms);
+    /// An operator's assignment: the model says whether it is taken.
+    fn assign(&mut self, tx: u8, payment: u8) -> Result<(), Mismatch> {
+        if self.world.txs.is_empty() || self.world.payments.is_empty() {
+            return Ok(());
+        }
+        let t = usize::from(tx) % self.world.txs.len();
+        let i = usize::from(payment) % self.world.payments.len();
+        let request = AssignRequest {
+            store_id: self.store_id.clone(),
+            trans_id: TransId::parse(&format!("t{}", self.world.txs[t].trans)).map_err(io)?,
+            payment_id: PaymentId::parse(&self.world.payments[i].id).map_err(io)?,
+            operator: Actor::Operator { ip: None },
+            note: None,
+        };
+        let real = self.payments()?.assign(&request, self.now()).map_err(io)?;
+        let taken = self.world.assign(i, t, self.now_ms);
+        match (taken, real) {
+            (true, Ok(written)) => {
+                let applied = written.durable_blocking().map_err(io)?;
+                if applied.to != StateName::Crediting {
+                    return fail(format!("assign went to {}", applied.to));
                 }
-                (None, None) => {}
-                (model, real) => {
-                    return fail(format!(
-                        "rematch {trans_id}: model {model:?}, store {:?}",
-                        real.map(|a| a.record.id)
-                    ));
-                }
+                Ok(())
             }
+            (false, Err(_)) => Ok(()),
+            (model, real) => fail(format!(
+                "assign t{} to {}: model {model}, store {:?}",
+                self.world.txs[t].trans,
+                request.payment_id,
+                real.map(|w| w.into_value_unflushed().to)
+            )),
+        }
+    }
+
+    /// A claim that ends leaves its transaction to an operator: nothing
+    /// is queued to match it again.
+    fn nothing_rematches(&self) -> Result<(), Mismatch> {
+        let queued = self
+            .payments()?
+            .due_outbox(Lane::Internal, Timestamp::MAX, 1)
+            .map_err(io)?;
+        if !queued.is_empty() {
+            return fail(format!("the internal lane has work: {queued:?}"));
         }
         Ok(())
     }

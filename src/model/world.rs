@@ -1,12 +1,18 @@
 //! The model: what the store should hold after each operation, computed
 //! from the transition table and plain lists — no sled, no indexes.
 
-use crate::machine::{ActorKind, DeadlineKind, EdgeFacts, EventKind, StateName, lookup};
+use crate::machine::{
+    ActorKind, DeadlineKind, EdgeFacts, EventKind, HoldReason, StateName, lookup,
+};
 
 /// Settings the harness gives its store, which the model mirrors.
 pub const TRIES_MAX: u32 = 3;
 pub const SEARCH_WINDOW_MS: i64 = 30 * 60 * 1000;
 pub const APPROVAL_WINDOW_MS: i64 = 60 * 60 * 1000;
+/// The default claim rules: a check this much before the transfer is
+/// still after it; a transfer this far ahead is a misread date.
+pub const GRACE_MS: i64 = 5 * 60 * 1000;
+pub const SKEW_MAX_MS: i64 = 10 * 60 * 1000;
 
 #[derive(Debug, Clone)]
 pub struct MTx {
@@ -16,6 +22,18 @@ pub struct MTx {
     pub received_ms: i64,
     pub claimed_by: Option<usize>,
     pub credited_to: Option<usize>,
+    /// Its claim ended: it waits for an operator, nothing matches it.
+    pub awaiting: bool,
+}
+
+impl MTx {
+    pub fn claimable(&self) -> bool {
+        self.assignable() && !self.awaiting
+    }
+
+    pub fn assignable(&self) -> bool {
+        self.claimed_by.is_none() && self.credited_to.is_none()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +51,9 @@ pub struct MPay {
     pub claim: Option<usize>,
     pub reported: bool,
     pub deadline: Option<(DeadlineKind, i64)>,
+    /// Why the match held it (while held), and whom a contested hold named.
+    pub reasons: Vec<HoldReason>,
+    pub competing: Vec<u8>,
 }
 
 /// What a check should do.
@@ -57,6 +78,8 @@ pub struct World {
     pub bindings: Vec<(u8, u8)>,
     /// Every state some payment has been in (coverage, for tests).
     pub visited: std::collections::BTreeSet<StateName>,
+    /// Every hold reason some match gave (coverage, for tests).
+    pub reasons_seen: std::collections::BTreeSet<HoldReason>,
 }
 
 impl World {
@@ -91,32 +114,61 @@ impl World {
         (0..self.txs.len())
             .filter(|t| {
                 let tx = &self.txs[*t];
-                (tx.phone, tx.amount) == (phone, amount)
-                    && tx.claimed_by.is_none()
-                    && tx.credited_to.is_none()
+                (tx.phone, tx.amount) == (phone, amount) && tx.claimable()
             })
             .min_by_key(|t| (self.txs[*t].received_ms, format!("t{}", self.txs[*t].trans)))
     }
 
-    /// The oldest `searching` payment with this phone and amount.
-    pub fn oldest_waiting(&self, phone: u8, amount: u8) -> Option<usize> {
-        (0..self.payments.len())
+    /// The `searching` payments with this phone and amount, oldest first.
+    pub fn waiting(&self, phone: u8, amount: u8) -> Vec<usize> {
+        let mut waiting: Vec<usize> = (0..self.payments.len())
             .filter(|i| {
                 let p = &self.payments[*i];
                 (p.phone, p.amount) == (phone, amount) && p.state == StateName::Searching
             })
-            .min_by(|a, b| {
-                let (a, b) = (&self.payments[*a], &self.payments[*b]);
-                (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id))
-            })
+            .collect();
+        waiting.sort_by(|a, b| {
+            let (a, b) = (&self.payments[*a], &self.payments[*b]);
+            (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id))
+        });
+        waiting
     }
 
-    /// Payment `i` claims transaction `t` (`matched`), held for a new phone.
-    pub fn claim(&mut self, i: usize, t: usize, now_ms: i64) {
+    /// The oldest `searching` payment with this phone and amount.
+    pub fn oldest_waiting(&self, phone: u8, amount: u8) -> Option<usize> {
+        self.waiting(phone, amount).first().copied()
+    }
+
+    /// Why payment `i`'s claim of transaction `t` is held: a new phone for
+    /// its client (the harness's store rule), other clients waiting for
+    /// the same transfer, a check staked before the transfer.
+    pub fn hold_reasons(&self, i: usize, t: usize) -> (Vec<HoldReason>, Vec<u8>) {
         let p = &self.payments[i];
-        let hold = !self.bindings.contains(&(p.phone, p.client));
+        let mut reasons = Vec::new();
+        if !self.bindings.contains(&(p.phone, p.client)) {
+            reasons.push(HoldReason::NewPhone);
+        }
+        let competing: Vec<u8> = self
+            .waiting(p.phone, p.amount)
+            .into_iter()
+            .filter(|j| *j != i)
+            .map(|j| self.payments[j].client)
+            .collect();
+        if !competing.is_empty() {
+            reasons.push(HoldReason::Contested);
+        }
+        if p.created_ms < self.txs[t].received_ms - GRACE_MS {
+            reasons.push(HoldReason::CheckedBeforeTransfer);
+        }
+        (reasons, competing)
+    }
+
+    /// Payment `i` claims transaction `t` (`matched`), held when a rule says.
+    pub fn claim(&mut self, i: usize, t: usize, now_ms: i64) {
+        let (reasons, competing) = self.hold_reasons(i, t);
+        let p = &self.payments[i];
         let facts = EdgeFacts {
-            rules_hold: hold,
+            rules_hold: !reasons.is_empty(),
             tries_left: true,
             actor: ActorKind::System,
             approver_listed: false,
@@ -127,7 +179,32 @@ impl World {
             let p = &mut self.payments[i];
             p.claim = Some(t);
             self.enter(i, to, now_ms);
+            if to == StateName::Held {
+                self.reasons_seen.extend(reasons.iter().copied());
+                let p = &mut self.payments[i];
+                p.reasons = reasons;
+                p.competing = if p.reasons.contains(&HoldReason::Contested) {
+                    competing
+                } else {
+                    Vec::new()
+                };
+            }
         }
+    }
+
+    /// An operator assigns transaction `t` to payment `i`: taken when the
+    /// transaction is free, the payment searching, and the amounts equal.
+    pub fn assign(&mut self, i: usize, t: usize, now_ms: i64) -> bool {
+        let p = &self.payments[i];
+        let tx = &self.txs[t];
+        if !tx.assignable() || p.state != StateName::Searching || p.amount != tx.amount {
+            return false;
+        }
+        self.txs[t].claimed_by = Some(i);
+        self.txs[t].awaiting = false;
+        self.payments[i].claim = Some(t);
+        self.enter(i, StateName::Crediting, now_ms);
+        true
     }
 
     /// Moves payment `i` to `to` with the storage effects of the edge.
@@ -141,6 +218,8 @@ impl World {
         };
         p.state = to;
         p.version += 1;
+        p.reasons.clear();
+        p.competing.clear();
         self.visited.insert(to);
         p.deadline = (to == StateName::Held)
             .then_some((DeadlineKind::Approval, now_ms + APPROVAL_WINDOW_MS));
@@ -158,9 +237,10 @@ impl World {
             }
             StateName::Rejected | StateName::Expired => {
                 let t = claim?;
-                // Released: the transaction may be claimed again.
+                // Released: the transaction waits for an operator.
                 (self.txs[t].claimed_by == Some(i)).then(|| {
                     self.txs[t].claimed_by = None;
+                    self.txs[t].awaiting = true;
                     t
                 })
             }

@@ -7,7 +7,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::antispam::ClaimFacts;
-use crate::db::{CheckCounter, PaymentRecord, TxResult, WriteTx};
+use crate::db::{CheckCounter, PaymentRecord, TransactionRecord, TxResult, WriteTx};
 
 /// Clients remembered per phone; the oldest are forgotten first.
 const BOUND_CLIENTS_MAX: usize = 64;
@@ -47,8 +47,15 @@ pub(super) fn count_check(tx: &WriteTx, payment: &PaymentRecord, now: Timestamp)
     Ok(())
 }
 
-/// What the rules need to judge this payment's claim.
-pub(super) fn facts(tx: &WriteTx, payment: &PaymentRecord, now: Timestamp) -> TxResult<ClaimFacts> {
+/// What the rules need to judge this payment's claim of `transaction`,
+/// with `competitors` other payments waiting for it.
+pub(super) fn facts(
+    tx: &WriteTx,
+    payment: &PaymentRecord,
+    transaction: &TransactionRecord,
+    competitors: u64,
+    now: Timestamp,
+) -> TxResult<ClaimFacts> {
     let bound_clients = tx.bound_clients(&payment.store_id, &payment.phone)?;
     let [client, phone] = counters(payment);
     let client = recent(tx, client, now)?;
@@ -57,6 +64,9 @@ pub(super) fn facts(tx: &WriteTx, payment: &PaymentRecord, now: Timestamp) -> Tx
         bound_clients,
         client_checks_last_hour: u32::try_from(client.len()).unwrap_or(u32::MAX),
         phone_checks_last_hour: u32::try_from(phone.len()).unwrap_or(u32::MAX),
+        competitors,
+        checked_at: payment.created_at,
+        transferred_at: transaction.received_at,
     })
 }
 

@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 
-use super::matching::claim_searching;
+use super::matching::{Claiming, RIVALS_MAX, claim_searching, competition};
 use super::transition::Applied;
 use super::{Payments, Written, antispam};
 use crate::db::{
@@ -62,9 +62,11 @@ impl CheckOutcome {
 /// What one claiming round of a check knows before its write.
 struct Round<'a> {
     candidates: &'a [TransId],
+    /// Payments waiting for the same phone and amount (scanned only when
+    /// there is a transaction to claim).
+    rivals: &'a [PaymentId],
     last_round: bool,
-    now: Timestamp,
-    tries_max: u32,
+    claiming: Claiming,
     settings: &'a StoreSettings,
 }
 
@@ -84,11 +86,19 @@ impl Payments {
                 new.amount,
                 CANDIDATES_MAX,
             )?;
+            // Who else waits matters only when there is something to claim.
+            let rivals = match candidates.is_empty() {
+                true => Vec::new(),
+                false => {
+                    self.db()
+                        .waiting_payments(&new.store_id, &new.phone, new.amount, RIVALS_MAX)?
+                }
+            };
             let round = Round {
                 candidates: &candidates,
+                rivals: &rivals,
                 last_round: round + 1 == CLAIM_ROUNDS_MAX,
-                now,
-                tries_max: self.tries_max(),
+                claiming: self.claiming(now),
                 settings: &settings,
             };
             let Some(outcome) = self.db().transact(|tx| check_in(tx, new, &id, &round))? else {
@@ -109,6 +119,17 @@ impl Payments {
             return Ok(self.written(self.db().durable(outcome), changed));
         }
         Err(Invariant::NoOutcome.into())
+    }
+
+    /// Whether this check would open a new payment rather than repeat an
+    /// open one (read outside any write: for the limits, which count only
+    /// new payments; a race makes the check itself decide otherwise at
+    /// worst once).
+    pub fn opens_new_payment(&self, new: &NewPayment) -> Result<bool, DbError> {
+        let open =
+            self.db()
+                .open_payment_of(&new.store_id, new.client_id, &new.phone, new.amount)?;
+        Ok(open.is_none())
     }
 
     /// Creates a `searching` payment with its search deadline (what a check
@@ -148,13 +169,21 @@ fn check_in(
     round: &Round,
 ) -> TxResult<Option<CheckOutcome>> {
     let chosen = first_claimable(tx, new, round.candidates)?;
+    let key = (&new.store_id, &new.phone, new.amount);
     if let Some(repeat) = repeat_check(tx, new)? {
         // The customer submits again: a payment still searching claims a
-        // transaction that became free meanwhile (released by a rejection).
+        // transaction that is free now (one that arrived while a
+        // concurrent write held it, or was stored without matching).
         if let (CheckOutcome::Repeat { record, .. }, Some(trans_id)) = (&repeat, &chosen)
             && record.state_name() == StateName::Searching
         {
-            let claimed = claim_searching(tx, record, trans_id, round.now, round.tries_max)?;
+            let rivals = round.rivals;
+            let Some(competition) =
+                competition(tx, key, Some(&record.id), rivals, round.last_round)?
+            else {
+                return Ok(None);
+            };
+            let claimed = claim_searching(tx, record, trans_id, &competition, &round.claiming)?;
             return Ok(Some(match claimed {
                 Some(applied) => CheckOutcome::Matched(Box::new(applied)),
                 None => repeat,
@@ -165,11 +194,19 @@ fn check_in(
     if chosen.is_none() && round.candidates.len() == CANDIDATES_MAX && !round.last_round {
         return Ok(None);
     }
-    let record = create_counted(tx, new, id, round.now, round.settings)?;
+    // Read before the new payment joins the count: who waited already.
+    let competition = match &chosen {
+        Some(_) => match competition(tx, key, None, round.rivals, round.last_round)? {
+            Some(competition) => competition,
+            None => return Ok(None),
+        },
+        None => Default::default(),
+    };
+    let record = create_counted(tx, new, id, round.claiming.now, round.settings)?;
     let Some(trans_id) = chosen else {
         return Ok(Some(CheckOutcome::Searching(record)));
     };
-    let claimed = claim_searching(tx, &record, &trans_id, round.now, round.tries_max)?;
+    let claimed = claim_searching(tx, &record, &trans_id, &competition, &round.claiming)?;
     Ok(Some(match claimed {
         Some(applied) => CheckOutcome::Matched(Box::new(applied)),
         None => CheckOutcome::Searching(record),
@@ -290,6 +327,7 @@ pub(super) fn create_in(
         from: None,
         to: StateName::Searching,
         hold_reasons: Vec::new(),
+        competing_clients: Vec::new(),
         reason: None,
         intents: Vec::new(),
     })?;

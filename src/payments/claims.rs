@@ -1,11 +1,15 @@
 //! A transaction's claim, and invariant 1: one incoming transaction is
 //! claimed by at most one live payment and credited at most once. A claim
-//! starts with the `matched` transition (`matching`), ends with a release
-//! (rejected, expired) or is settled by the credit. These are the storage
-//! intents the transition write performs.
+//! starts with the `matched` transition (`matching`) or an operator's
+//! `assign`, ends with a release (rejected, expired) or is settled by the
+//! credit. A released transaction waits for an operator: nothing matches
+//! it again by itself, so whoever lost the claim cannot just check again.
+//! These are the storage intents the transition write performs.
+
+use jiff::Timestamp;
 
 use super::antispam;
-use crate::db::{Invariant, PaymentRecord, TransactionRecord, TxResult, WriteTx, abort};
+use crate::db::{Invariant, PaymentRecord, Released, TransactionRecord, TxResult, WriteTx, abort};
 use crate::domain::TransId;
 
 fn load(tx: &WriteTx, payment: &PaymentRecord, trans_id: &TransId) -> TxResult<TransactionRecord> {
@@ -15,11 +19,13 @@ fn load(tx: &WriteTx, payment: &PaymentRecord, trans_id: &TransId) -> TxResult<T
     }
 }
 
-/// The transaction is now held by this payment.
+/// The transaction is now held by this payment. One that waits for an
+/// operator is taken only by an operator's assignment (`by_operator`).
 pub(super) fn claim_transaction(
     tx: &WriteTx,
     payment: &PaymentRecord,
     trans_id: &TransId,
+    by_operator: bool,
 ) -> TxResult<()> {
     let mut record = load(tx, payment, trans_id)?;
     if let Some(holder) = record.claimed_by.as_ref().or(record.credited_to.as_ref()) {
@@ -28,14 +34,28 @@ pub(super) fn claim_transaction(
             holder: holder.clone(),
         });
     }
+    if record.awaiting_operator.is_some() && !by_operator {
+        return abort(Invariant::AwaitingOperator(trans_id.clone()));
+    }
     record.claimed_by = Some(payment.id.clone());
+    record.awaiting_operator = None;
     tx.put_transaction(&record)
 }
 
-/// The claim ends (rejected, expired): the transaction may be claimed again.
-pub(super) fn release_transaction(tx: &WriteTx, payment: &PaymentRecord) -> TxResult<()> {
+/// The claim ends (`payment` is now rejected or expired): the transaction
+/// waits for an operator to assign it.
+pub(super) fn release_transaction(
+    tx: &WriteTx,
+    payment: &PaymentRecord,
+    now: Timestamp,
+) -> TxResult<()> {
     let mut record = held_by(tx, payment)?;
     record.claimed_by = None;
+    record.awaiting_operator = Some(Released {
+        at: now,
+        from: payment.id.clone(),
+        ended_in: payment.state_name(),
+    });
     tx.put_transaction(&record)
 }
 

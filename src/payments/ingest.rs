@@ -1,11 +1,14 @@
 //! An incoming transaction (from the SMS forwarder): stored once per
 //! (store, trans_id), and at once claims the oldest payment waiting for
-//! its phone and amount. What cannot be used goes to the quarantine.
+//! its phone and amount — held for a human when other clients wait for
+//! it too, or when that payment was created well before the transfer
+//! (`crate::antispam`'s claim rules). A transfer dated too far in the
+//! future is never stored. What cannot be used goes to the quarantine.
 
 use jiff::Timestamp;
 
-use super::check::{CANDIDATES_MAX, CLAIM_ROUNDS_MAX};
-use super::matching::claim_searching;
+use super::check::CLAIM_ROUNDS_MAX;
+use super::matching::{Claiming, RIVALS_MAX, claim_searching, competition};
 use super::transition::Applied;
 use super::{Payments, Written};
 use crate::db::{
@@ -26,6 +29,10 @@ pub enum IngestOutcome {
     Known(TransactionRecord),
     /// The same trans_id with different data is stored: nothing changed.
     Conflict(TransactionRecord),
+    /// The transfer's own time is further in the future than clocks can
+    /// differ (`transfer_time_skew_max`): a misread date, never matched.
+    /// Nothing was stored; the caller quarantines it.
+    FromTheFuture(TransactionRecord),
 }
 
 impl Payments {
@@ -36,21 +43,28 @@ impl Payments {
         record: &TransactionRecord,
         now: Timestamp,
     ) -> Result<Written<IngestOutcome>, DbError> {
-        let tries_max = self.tries_max();
+        let latest = now
+            .checked_add(self.options().transfer_time_skew_max)
+            .unwrap_or(Timestamp::MAX);
+        if record.received_at > latest {
+            let outcome = IngestOutcome::FromTheFuture(record.clone());
+            return Ok(self.written(self.db().durable(outcome), Vec::new()));
+        }
+        let claiming = self.claiming(now);
         for round in 0..CLAIM_ROUNDS_MAX {
-            let candidates = match &record.phone {
+            let rivals = match &record.phone {
                 Some(phone) => self.db().waiting_payments(
                     &record.store_id,
                     phone,
                     record.amount,
-                    CANDIDATES_MAX,
+                    RIVALS_MAX,
                 )?,
                 None => Vec::new(),
             };
             let last_round = round + 1 == CLAIM_ROUNDS_MAX;
             let outcome = self
                 .db()
-                .transact(|tx| ingest_in(tx, record, &candidates, last_round, now, tries_max))?;
+                .transact(|tx| ingest_in(tx, record, &rivals, last_round, &claiming))?;
             let Some(outcome) = outcome else {
                 continue;
             };
@@ -82,15 +96,15 @@ impl Payments {
     }
 }
 
-/// The transaction's write. `None` asks for a fresh scan: every candidate
-/// was taken by a concurrent claim and more may wait behind them.
+/// The transaction's write. `None` asks for a fresh scan: the waiting
+/// payments changed since the scan (one was taken by a concurrent claim,
+/// or another client's joined).
 fn ingest_in(
     tx: &WriteTx,
     record: &TransactionRecord,
-    candidates: &[PaymentId],
+    rivals: &[PaymentId],
     last_round: bool,
-    now: Timestamp,
-    tries_max: u32,
+    claiming: &Claiming,
 ) -> TxResult<Option<IngestOutcome>> {
     if let Some(stored) = tx.transaction(&record.store_id, &record.trans_id)? {
         let same = stored.phone == record.phone && stored.amount == record.amount;
@@ -100,19 +114,34 @@ fn ingest_in(
             IngestOutcome::Conflict(stored)
         }));
     }
-    let chosen = first_waiting(tx, candidates)?;
-    if chosen.is_none() && candidates.len() == CANDIDATES_MAX && !last_round {
+    let chosen = first_waiting(tx, rivals)?;
+    if chosen.is_none() && rivals.len() == RIVALS_MAX && !last_round {
         return Ok(None);
     }
-    let fresh = TransactionRecord {
-        claimed_by: None,
-        credited_to: None,
-        stored_at: now,
-        ..record.clone()
+    // Also when nobody seemed to wait: a payment created since the scan
+    // must not be left waiting beside an unclaimed transfer.
+    let competition = match &record.phone {
+        Some(phone) => {
+            let key = (&record.store_id, phone, record.amount);
+            let claimant = chosen.as_ref().map(|p| &p.id);
+            match competition(tx, key, claimant, rivals, last_round)? {
+                Some(competition) => competition,
+                None => return Ok(None),
+            }
+        }
+        None => Default::default(),
     };
+    let fresh = TransactionRecord::new(
+        record.store_id.clone(),
+        record.trans_id.clone(),
+        record.phone.clone(),
+        record.amount,
+        record.received_at,
+        claiming.now,
+    );
     tx.put_transaction(&fresh)?;
     let claimed = match chosen {
-        Some(payment) => claim_searching(tx, &payment, &fresh.trans_id, now, tries_max)?,
+        Some(payment) => claim_searching(tx, &payment, &fresh.trans_id, &competition, claiming)?,
         None => None,
     };
     let stored = tx

@@ -1,10 +1,11 @@
 //! The payment use cases, above the persistence layer (`crate::db`):
 //! a check ([`check`](Payments::check)), an incoming transaction
 //! ([`ingest`](Payments::ingest)), a claim by reference number
-//! ([`check_reference`](Payments::check_reference)), the rematch of a released transaction,
-//! decisions of approvers and operators, closing windows whose deadline
-//! passed, recording what a WHMCS call did, and paying a credited
-//! payment's invoice (`invoices`). HTTP handlers, workers and
+//! ([`check_reference`](Payments::check_reference)), decisions of
+//! approvers and operators, an operator's assignment of a transaction that
+//! waits for one, closing windows whose deadline passed, recording what a
+//! WHMCS call did, paying a credited payment's invoice (`invoices`), and
+//! removing what retention no longer keeps. HTTP handlers, workers and
 //! the CLI call these; none of them touches the database directly.
 //!
 //! Each use case runs its whole change — the machine's transition, the
@@ -15,6 +16,7 @@
 //! then.
 
 mod antispam;
+mod assign;
 mod backup;
 mod changes;
 mod check;
@@ -27,7 +29,7 @@ mod matching;
 mod outbox;
 mod queries;
 mod reference;
-mod rematch;
+mod retention;
 mod timers;
 mod transition;
 mod verify;
@@ -35,8 +37,10 @@ mod verify;
 use std::path::Path;
 use std::sync::Arc;
 
+use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
+pub use assign::{AssignRefused, AssignRequest};
 pub use changes::Changes;
 pub use check::{CheckOutcome, NewPayment};
 pub use crediting::{ABSENT_READINGS, ReconcileReading, ReconcileStep, reconcile_step};
@@ -45,6 +49,8 @@ pub use ingest::IngestOutcome;
 pub use invoices::{
     InvoiceCheck, InvoicePlan, InvoiceReading, InvoiceStep, plan_application, settle_unknown,
 };
+pub use queries::competing_in;
+pub use retention::{Retention, Swept};
 pub use transition::{Applied, NotApplied};
 pub use verify::VERIFY_PAYMENTS_MAX;
 
@@ -52,9 +58,10 @@ pub use crate::db::{
     ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Db, DbError, DbOptions, Deadline,
     DueTimer, Effect, InvoiceAttempt, InvoiceSettlement, InvoiceState, Lane, OutboxEntry,
     OutboxKey, OutboxStatus, PaymentRecord, PaymentSummary, QuarantineEntry, QuarantineReason,
-    SendOutcome, TransactionRecord,
+    Released, SendOutcome, TransactionRecord,
 };
 
+use crate::antispam::ClaimRules;
 use crate::db::Durable;
 use crate::domain::PaymentId;
 use crate::metrics::Metrics;
@@ -65,6 +72,11 @@ use crate::stores::Stores;
 pub struct PaymentsOptions {
     /// How many failed AddCredit tries end a payment in `credit_failed`.
     pub credit_tries_max: u32,
+    /// The claim rules every store has (`checked_before_transfer`'s grace).
+    pub claims: ClaimRules,
+    /// How far in the future a transfer's own time may be (clocks differ)
+    /// before it is quarantined as a misread date.
+    pub transfer_time_skew_max: SignedDuration,
     pub db: DbOptions,
 }
 
@@ -72,6 +84,8 @@ impl Default for PaymentsOptions {
     fn default() -> Self {
         PaymentsOptions {
             credit_tries_max: 8,
+            claims: ClaimRules::default(),
+            transfer_time_skew_max: SignedDuration::from_mins(10),
             db: DbOptions::default(),
         }
     }
@@ -216,6 +230,15 @@ impl Payments {
         self.inner.options.credit_tries_max
     }
 
+    /// What a claiming write needs to know at `now`.
+    fn claiming(&self, now: Timestamp) -> matching::Claiming {
+        matching::Claiming {
+            now,
+            tries_max: self.tries_max(),
+            rules: self.inner.options.claims,
+        }
+    }
+
     /// Wraps a durable-to-be value that changed the given payments.
     fn written<T>(&self, pending: Durable<T>, changed: Vec<(PaymentId, u64)>) -> Written<T> {
         Written {
@@ -255,3 +278,7 @@ impl Payments {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_claims;
+#[cfg(test)]
+mod tests_retention;

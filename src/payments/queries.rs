@@ -7,8 +7,19 @@ use crate::db::{
     AuditEntry, Breaker, DbError, OutboxEntry, PaymentRecord, PaymentSummary, QuarantineEntry,
     TransactionRecord,
 };
-use crate::domain::{PaymentId, StoreId, TransId};
+use crate::domain::{ClientId, PaymentId, StoreId, TransId};
 use crate::machine::StateName;
+
+/// The other clients a `contested` hold named, from a payment's history
+/// (the last entry into `held`).
+pub fn competing_in(history: &[AuditEntry]) -> Vec<ClientId> {
+    history
+        .iter()
+        .rev()
+        .find(|a| a.to == StateName::Held)
+        .map(|a| a.competing_clients.clone())
+        .unwrap_or_default()
+}
 
 impl Payments {
     pub fn payment(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, DbError> {
@@ -31,6 +42,16 @@ impl Payments {
     /// A payment's audit trail, oldest first.
     pub fn history(&self, id: &PaymentId) -> Result<Vec<AuditEntry>, DbError> {
         self.db().history(id)
+    }
+
+    /// The other clients a held payment's `contested` hold names (one read:
+    /// a held payment's latest audit entry is the match that held it).
+    pub fn competing_clients(&self, record: &PaymentRecord) -> Result<Vec<ClientId>, DbError> {
+        if record.state_name() != StateName::Held {
+            return Ok(Vec::new());
+        }
+        let entry = self.db().audit_entry(&record.id, record.version)?;
+        Ok(entry.map(|a| a.competing_clients).unwrap_or_default())
     }
 
     /// The outbox entries a payment's transitions wrote, oldest first.

@@ -12,12 +12,13 @@
 
 use jiff::Timestamp;
 
-use super::check::{CheckOutcome, NewPayment, create_counted, repeat_check};
-use super::matching::claim_searching_with;
+use super::check::{CLAIM_ROUNDS_MAX, CheckOutcome, NewPayment, create_counted, repeat_check};
+use super::matching::{Claiming, RIVALS_MAX, claim_searching_with, competition};
 use super::{Payments, Written};
-use crate::db::{DbError, PaymentRecord, TransactionRecord, TxResult, WriteTx};
+use crate::db::{DbError, Invariant, PaymentRecord, TransactionRecord, TxResult, WriteTx};
 use crate::domain::{PaymentId, TransId};
 use crate::machine::{HoldReason, StateName};
+use crate::merchant::StoreSettings;
 
 impl Payments {
     /// Claims the transaction `reference` for this check when it is
@@ -32,37 +33,85 @@ impl Payments {
     ) -> Result<Option<Written<CheckOutcome>>, DbError> {
         let id = PaymentId::random().map_err(|_| DbError::Random)?;
         let settings = self.stores().shared(&new.store_id)?.unwrap_or_default();
-        let tries_max = self.tries_max();
-        let outcome = self.db().transact(|tx| {
-            let Some(transfer) = claimable(tx, new, reference)? else {
+        for round in 0..CLAIM_ROUNDS_MAX {
+            // Who else waits for the check's phone and amount: the claim
+            // rules apply to a claim by reference as to any other.
+            let rivals =
+                self.db()
+                    .waiting_payments(&new.store_id, &new.phone, new.amount, RIVALS_MAX)?;
+            let round = Round {
+                rivals: &rivals,
+                last_round: round + 1 == CLAIM_ROUNDS_MAX,
+                claiming: self.claiming(now),
+                settings: &settings,
+            };
+            let Some(outcome) = self
+                .db()
+                .transact(|tx| reference_in(tx, new, reference, &id, &round))?
+            else {
+                continue;
+            };
+            let Some(outcome) = outcome else {
                 return Ok(None);
             };
-            let extra = extra_reasons(new, &transfer);
-            let target = match repeat_check(tx, new)? {
-                Some(CheckOutcome::Repeat { record, .. })
-                    if record.state_name() == StateName::Searching =>
-                {
-                    record
-                }
-                Some(repeat) => return Ok(Some(repeat)),
-                None => create_counted(tx, new, &id, now, &settings)?,
-            };
-            let claimed = claim_searching_with(tx, &target, reference, now, tries_max, extra)?;
-            Ok(Some(answer(claimed, target, &id)))
-        })?;
-        let Some(outcome) = outcome else {
-            return Ok(None);
-        };
-        if outcome.record().id == id {
-            self.metrics().created();
+            if outcome.record().id == id {
+                self.metrics().created();
+            }
+            if let CheckOutcome::Matched(applied) = &outcome {
+                self.committed(applied);
+            }
+            let record = outcome.record();
+            let changed = vec![(record.id.clone(), record.version)];
+            return Ok(Some(self.written(self.db().durable(outcome), changed)));
         }
-        if let CheckOutcome::Matched(applied) = &outcome {
-            self.committed(applied);
-        }
-        let record = outcome.record();
-        let changed = vec![(record.id.clone(), record.version)];
-        Ok(Some(self.written(self.db().durable(outcome), changed)))
+        Err(Invariant::NoOutcome.into())
     }
+}
+
+/// One claiming write's view, as in `check`.
+struct Round<'a> {
+    rivals: &'a [PaymentId],
+    last_round: bool,
+    claiming: Claiming,
+    settings: &'a StoreSettings,
+}
+
+/// The claim inside one write. `None` when the scan of rivals was stale
+/// (scan again); `Some(None)` when the reference names nothing claimable.
+fn reference_in(
+    tx: &WriteTx,
+    new: &NewPayment,
+    reference: &TransId,
+    id: &PaymentId,
+    round: &Round,
+) -> TxResult<Option<Option<CheckOutcome>>> {
+    let Some(transfer) = claimable(tx, new, reference)? else {
+        return Ok(Some(None));
+    };
+    let extra = extra_reasons(new, &transfer);
+    let key = (&new.store_id, &new.phone, new.amount);
+    // An identical check's payment that still searches claims; a new one
+    // is counted only once it exists.
+    let target = match repeat_check(tx, new)? {
+        Some(CheckOutcome::Repeat { record, .. })
+            if record.state_name() == StateName::Searching =>
+        {
+            Some(record)
+        }
+        Some(repeat) => return Ok(Some(Some(repeat))),
+        None => None,
+    };
+    let claimant = target.as_ref().map(|r| &r.id);
+    let Some(competition) = competition(tx, key, claimant, round.rivals, round.last_round)? else {
+        return Ok(None);
+    };
+    let target = match target {
+        Some(record) => record,
+        None => create_counted(tx, new, id, round.claiming.now, round.settings)?,
+    };
+    let claimed =
+        claim_searching_with(tx, &target, reference, &competition, &round.claiming, extra)?;
+    Ok(Some(Some(answer(claimed, target, id))))
 }
 
 /// The transaction `reference` names, if no payment holds it and its amount

@@ -8,23 +8,23 @@ use crate::domain::{Amount, ClientId, Email, Lang, PaymentId, Phone, StoreId, Tr
 use crate::machine::{Actor, Decision, Event, HoldReason, IntentKind, Match, StateName};
 use crate::merchant::StoreSettings;
 
-fn t0() -> Timestamp {
+pub(super) fn t0() -> Timestamp {
     Timestamp::from_second(1_780_000_000).unwrap()
 }
 
-fn store_id() -> StoreId {
+pub(super) fn store_id() -> StoreId {
     StoreId::parse("5").unwrap()
 }
 
-fn open(dir: &std::path::Path) -> Payments {
+pub(super) fn open(dir: &std::path::Path) -> Payments {
     Payments::open(dir, PaymentsOptions::default()).unwrap()
 }
 
-fn owner() -> Email {
+pub(super) fn owner() -> Email {
     Email::parse("owner@example.com").unwrap()
 }
 
-fn setup(store: &Payments) {
+pub(super) fn setup(store: &Payments) {
     let mut settings = StoreSettings::default();
     settings.anti_spam.enabled = true;
     settings.anti_spam.approvers = vec![owner()];
@@ -36,20 +36,18 @@ fn setup(store: &Payments) {
         .unwrap();
 }
 
-fn transaction(trans_id: &str) -> TransactionRecord {
-    TransactionRecord {
-        store_id: store_id(),
-        trans_id: TransId::parse(trans_id).unwrap(),
-        phone: Some(Phone::parse("01012345678").unwrap()),
-        amount: Amount::parse("100").unwrap(),
-        received_at: t0(),
-        stored_at: t0(),
-        claimed_by: None,
-        credited_to: None,
-    }
+pub(super) fn transaction(trans_id: &str) -> TransactionRecord {
+    TransactionRecord::new(
+        store_id(),
+        TransId::parse(trans_id).unwrap(),
+        Some(Phone::parse("01012345678").unwrap()),
+        Amount::parse("100").unwrap(),
+        t0(),
+        t0(),
+    )
 }
 
-fn new_payment(client: u32) -> NewPayment {
+pub(super) fn new_payment(client: u32) -> NewPayment {
     NewPayment {
         store_id: store_id(),
         client_id: ClientId::try_from(client).unwrap(),
@@ -69,10 +67,11 @@ fn matched(trans_id: &str, hold: bool) -> Event {
         } else {
             vec![]
         },
+        competing_clients: Vec::new(),
     })
 }
 
-fn store_transaction(store: &Payments, trans_id: &str) {
+pub(super) fn store_transaction(store: &Payments, trans_id: &str) {
     store
         .put_transaction(&transaction(trans_id))
         .unwrap()
@@ -80,7 +79,7 @@ fn store_transaction(store: &Payments, trans_id: &str) {
         .unwrap();
 }
 
-fn create(store: &Payments, new: &NewPayment) -> PaymentRecord {
+pub(super) fn create(store: &Payments, new: &NewPayment) -> PaymentRecord {
     store
         .create_payment(new, t0())
         .unwrap()
@@ -88,7 +87,11 @@ fn create(store: &Payments, new: &NewPayment) -> PaymentRecord {
         .unwrap()
 }
 
-fn apply(store: &Payments, id: &PaymentId, event: &Event) -> Result<Applied, NotApplied> {
+pub(super) fn apply(
+    store: &Payments,
+    id: &PaymentId,
+    event: &Event,
+) -> Result<Applied, NotApplied> {
     store
         .apply(id, event, t0())
         .unwrap()
@@ -216,7 +219,7 @@ fn a_claimed_transaction_cannot_be_claimed_again() {
 }
 
 #[test]
-fn reject_releases_the_transaction_and_credit_settles_it_once() {
+fn reject_hands_the_transaction_to_an_operator_and_credit_settles_it_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     setup(&store);
@@ -231,9 +234,37 @@ fn reject_releases_the_transaction_and_credit_settles_it_once() {
     apply(&store, &a.id, &reject).unwrap();
     let tx = store.transaction(&store_id(), &trans_id).unwrap().unwrap();
     assert_eq!(tx.claimed_by, None);
+    let released = tx.awaiting_operator.expect("waits for an operator");
+    assert_eq!(
+        (released.from, released.ended_in),
+        (a.id.clone(), StateName::Rejected)
+    );
 
+    // No match takes it, even one made behind matching's back.
     let b = create(&store, &new_payment(43));
-    apply(&store, &b.id, &matched("014412345678", false)).unwrap();
+    let err = store
+        .apply(&b.id, &matched("014412345678", false), t0())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            DbError::Invariant(crate::db::Invariant::AwaitingOperator(_))
+        ),
+        "{err:?}"
+    );
+    let assign = AssignRequest {
+        store_id: store_id(),
+        trans_id: trans_id.clone(),
+        payment_id: b.id.clone(),
+        operator: Actor::Operator { ip: None },
+        note: Some("receipt checked".into()),
+    };
+    let assigned = store.assign(&assign, t0()).unwrap().unwrap();
+    assert_eq!(
+        assigned.durable_blocking().unwrap().to,
+        StateName::Crediting
+    );
     apply(&store, &b.id, &Event::CreditSucceeded).unwrap();
     let tx = store.transaction(&store_id(), &trans_id).unwrap().unwrap();
     assert_eq!(tx.credited_to, Some(b.id.clone()));

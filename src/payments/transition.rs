@@ -13,7 +13,7 @@ use crate::db::{
     WriteTx, abort,
 };
 use crate::domain::PaymentId;
-use crate::machine::{Event, Handled, Intent, Machine, Refusal, StateName, Transition};
+use crate::machine::{Event, EventKind, Handled, Intent, Machine, Refusal, StateName, Transition};
 
 /// A transition that was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,8 +123,9 @@ pub(super) fn transition_in(
     after.updated_at = now;
     after.state = transition.state.clone();
     after.deadline = None;
+    let by_operator = event.kind() == EventKind::Assign;
     for intent in &transition.intents {
-        apply_intent(tx, &mut after, intent, now)?;
+        apply_intent(tx, &mut after, intent, now, by_operator)?;
     }
     invoices::queue_on_credited(tx, transition.from, &after, now)?;
     tx.update_payment(&before, &after)?;
@@ -140,9 +141,9 @@ pub(super) fn transition_in(
 }
 
 fn audit_entry(after: &PaymentRecord, event: &Event, t: &Transition, now: Timestamp) -> AuditEntry {
-    let hold_reasons = match event {
-        Event::Matched(m) => m.hold_reasons.clone(),
-        _ => Vec::new(),
+    let (hold_reasons, competing_clients) = match event {
+        Event::Matched(m) => (m.hold_reasons.clone(), m.competing_clients.clone()),
+        _ => (Vec::new(), Vec::new()),
     };
     AuditEntry {
         payment_id: after.id.clone(),
@@ -153,43 +154,34 @@ fn audit_entry(after: &PaymentRecord, event: &Event, t: &Transition, now: Timest
         from: Some(t.from),
         to: t.to,
         hold_reasons,
+        competing_clients,
         reason: event.reason(),
         intents: t.intents.iter().map(Intent::kind).collect(),
     }
 }
 
 /// Performs a storage intent, or queues an outbox entry for the others.
+/// `by_operator`: the event is an operator's assignment.
 fn apply_intent(
     tx: &WriteTx,
     after: &mut PaymentRecord,
     intent: &Intent,
     now: Timestamp,
+    by_operator: bool,
 ) -> TxResult<()> {
     match intent {
         Intent::ClaimTransaction {
             trans_id,
             credit_amount,
         } => {
-            claims::claim_transaction(tx, after, trans_id)?;
+            claims::claim_transaction(tx, after, trans_id, by_operator)?;
             after.claim = Some(Claim {
                 trans_id: trans_id.clone(),
                 credit_amount: *credit_amount,
             });
             Ok(())
         }
-        Intent::ReleaseTransaction => {
-            claims::release_transaction(tx, after)?;
-            // The released transaction may be what another payment waits for.
-            match &after.claim {
-                Some(claim) => {
-                    let effect = Effect::Rematch {
-                        trans_id: claim.trans_id.clone(),
-                    };
-                    queue(tx, after, effect, now, now)
-                }
-                None => Ok(()),
-            }
-        }
+        Intent::ReleaseTransaction => claims::release_transaction(tx, after, now),
         Intent::SettleTransaction => claims::settle_transaction(tx, after),
         Intent::SetDeadline { kind, at } => {
             after.deadline = Some(Deadline {

@@ -113,6 +113,9 @@ struct State {
     apply_faults: VecDeque<CommitFault>,
     apply_fault_always: Option<CommitFault>,
     get_invoice_fault: Option<ReadFault>,
+    /// An invoice paid by other means just before the next ApplyCredit for
+    /// it is answered: its id and the status it takes.
+    close_before_apply: Option<(u32, String)>,
     requests: usize,
     calls: HashMap<String, usize>,
     authorised: HashMap<String, usize>,
@@ -145,6 +148,7 @@ impl Default for State {
             apply_faults: VecDeque::new(),
             apply_fault_always: None,
             get_invoice_fault: None,
+            close_before_apply: None,
             requests: 0,
             calls: HashMap::new(),
             authorised: HashMap::new(),

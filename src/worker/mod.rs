@@ -1,4 +1,5 @@
-//! Background loops. Each polls its index (no sled subscriptions), so a
+//! Background loops (timers, outbox lanes, limiter cleanup, the retention
+//! sweep). Each polls its index (no sled subscriptions), so a
 //! restart resumes exactly where the data says, and each stops when the
 //! daemon's stop signal fires.
 
@@ -9,6 +10,7 @@ mod limits;
 mod mail;
 mod outbox;
 mod rematch;
+mod retention;
 mod timers;
 mod whmcs_lane;
 
@@ -18,5 +20,6 @@ pub use limits::run_limiter_cleanup;
 pub use mail::{MailSender, MailSetupError, Mailer, SendError};
 pub use outbox::{Performer, perform_due, run_lane};
 pub use rematch::Rematcher;
+pub use retention::{retention_of, run_retention, sweep_once};
 pub use timers::{fire_due_timers, run_timers};
 pub use whmcs_lane::run_credits;

@@ -1,5 +1,8 @@
-//! The internal lane: a released transaction claims the oldest payment
-//! that waits for it.
+//! The internal lane. Earlier versions queued a `rematch` here when a
+//! claim ended, handing the transaction to the next waiting payment; a
+//! released transaction now waits for an operator instead (nothing that
+//! lost a claim may win it by checking again), so an entry left by an
+//! earlier version puts its transaction there and is done.
 
 use crate::clock::Clock;
 use crate::payments::{DbError, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, Payments};
@@ -20,13 +23,14 @@ impl Performer for Rematcher {
         if let Effect::Rematch { trans_id } = &entry.effect {
             let payment = self.payments.payment(&entry.payment_id)?;
             if let Some(payment) = payment {
-                let claimed = self
+                let now = self.clock.now();
+                let released = self
                     .payments
-                    .rematch(&payment.store_id, trans_id, self.clock.now())?
+                    .release_to_operator(&payment.store_id, trans_id, &payment.id, now)?
                     .durable()
                     .await?;
-                if let Some(applied) = claimed {
-                    tracing::info!(payment_id = %applied.record.id, %trans_id, to = %applied.to, "released transaction claimed a waiting payment");
+                if released {
+                    tracing::info!(payment_id = %payment.id, %trans_id, "released transaction waits for an operator");
                 }
             }
         }

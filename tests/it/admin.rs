@@ -222,14 +222,19 @@ async fn operators_act_only_where_the_machine_has_the_edge() {
         .clone();
     assert_eq!(last["actor"]["kind"], "operator");
     assert_eq!(last["reason"], "not this customer");
-    // Released: another customer's check can claim the transaction now.
+    // Released to an operator: another customer's check does not claim it.
     let next = daemon.check_simple("43", "100").await;
-    assert_eq!(next.body["transaction_id"], "014412345678");
+    assert_eq!(next.body["state"], "searching");
+    assert_eq!(next.body["transaction_id"], serde_json::Value::Null);
     let next_id = next.body["payment_id"].as_str().unwrap().to_owned();
-    let approved = daemon
-        .admin_post(&format!("/admin/payments/{next_id}/approve"), &json!({}))
+    let assigned = daemon
+        .admin_post(
+            &format!("/admin/transactions/{STORE}/014412345678/assign"),
+            &json!({"payment_id": next_id, "note": "receipt checked"}),
+        )
         .await;
-    assert_eq!(approved.body["state"], "crediting");
+    assert_eq!(assigned.status, 200, "{assigned:?}");
+    assert_eq!(assigned.body["state"], "crediting");
     let twice = daemon
         .admin_post(&format!("/admin/payments/{next_id}/approve"), &json!({}))
         .await;
@@ -276,8 +281,12 @@ fn cashgate_store_put_writes_a_store_offline() {
     store.close().unwrap();
 }
 
+/// Finding 3, from the attacker's side: with anti-spam on, a rejected
+/// claim used to go straight to the next waiting payment — the
+/// attacker's next one — while the victim's stayed `searching`. Now it
+/// waits for an operator, who assigns it.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_rejected_claim_releases_the_transaction_to_the_payment_waiting_for_it() {
+async fn a_rejected_claim_is_not_passed_on_and_waits_for_an_operator_to_assign_it() {
     let daemon = spawn_daemon(|_| {}).await;
     daemon
         .put_store(
@@ -289,20 +298,91 @@ async fn a_rejected_claim_releases_the_transaction_to_the_payment_waiting_for_it
     // Someone who guessed phone and amount claims first: held.
     let attacker = daemon.check_simple("666", "100").await;
     assert_eq!(attacker.body["state"], "held");
+    let attacker_id = attacker.body["payment_id"].as_str().unwrap();
+    // The attacker's second payment waits first in line.
+    let second = daemon.check_simple("667", "100").await;
+    assert_eq!(second.body["state"], "searching");
+    let second_id = second.body["payment_id"].as_str().unwrap().to_owned();
     // The real customer checks: nothing is free, so it waits.
     let owner = daemon.check_simple("42", "100").await;
     assert_eq!(owner.body["state"], "searching");
     let owner_id = owner.body["payment_id"].as_str().unwrap().to_owned();
-    let attacker_id = attacker.body["payment_id"].as_str().unwrap();
     let rejected = daemon
         .admin_post(&format!("/admin/payments/{attacker_id}/reject"), &json!({}))
         .await;
     assert_eq!(rejected.body["state"], "rejected");
-    // The outbox's rematch hands the transaction to the waiting payment.
-    let claimed = daemon.poll(&owner_id, "?wait=5&state=searching").await;
-    assert_eq!(claimed.body["transaction_id"], "014412345678");
-    assert_eq!(
-        claimed.body["state"], "held",
-        "a new phone for this client is held too"
-    );
+    // Nothing takes the transaction by itself: not the next waiting
+    // payment, not a fresh check by the attacker.
+    let owner_now = daemon.poll(&owner_id, "?wait=1&state=searching").await;
+    assert_eq!(owner_now.body["state"], "searching");
+    assert_eq!(daemon.poll(&second_id, "").await.body["state"], "searching");
+    let again = daemon.check_simple("668", "100").await;
+    assert_eq!(again.body["state"], "searching");
+    let waiting = daemon.admin_get("/admin/transactions/awaiting").await;
+    assert_eq!(waiting.body["count"], 1, "{waiting:?}");
+    let listed = &waiting.body["transactions"][0];
+    assert_eq!(listed["trans_id"], "014412345678");
+    assert_eq!(listed["awaiting_operator"]["from"], attacker_id);
+    assert_eq!(listed["awaiting_operator"]["ended_in"], "rejected");
+    // The operator, having seen the customer's receipt, assigns it.
+    let assigned = daemon
+        .admin_post(
+            &format!("/admin/transactions/{STORE}/014412345678/assign"),
+            &json!({"payment_id": owner_id}),
+        )
+        .await;
+    assert_eq!(assigned.status, 200, "{assigned:?}");
+    let credited = daemon.poll(&owner_id, "?wait=5&state=crediting").await;
+    assert_eq!(credited.body["state"], "credited");
+    assert_eq!(credited.body["transaction_id"], "014412345678");
+    assert_eq!(daemon.poll(&second_id, "").await.body["state"], "searching");
+    let empty = daemon.admin_get("/admin/transactions/awaiting").await;
+    assert_eq!(empty.body["count"], 0);
+    // Assigning again is refused: it is claimed now.
+    let twice = daemon
+        .admin_post(
+            &format!("/admin/transactions/{STORE}/014412345678/assign"),
+            &json!({"payment_id": second_id}),
+        )
+        .await;
+    assert_eq!(twice.status, 409, "{twice:?}");
+}
+
+/// Finding 9: the admin API had no limit on failed tokens. Wrong tokens
+/// are counted per address; once used up, that address's tokens are not
+/// even compared (429), so a right guess gets nowhere either. Right
+/// tokens spend nothing, and other addresses are not affected.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_admin_tokens_are_limited_per_address_before_the_compare() {
+    let daemon = spawn_daemon(|s| {
+        s.limits.auth_failures_per_minute_per_ip = 3;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let get = |token: &str, address: &str| {
+        daemon
+            .http
+            .get(daemon.url("/admin/payments"))
+            .bearer_auth(token)
+            .header("x-forwarded-for", address)
+            .send()
+    };
+    let token = daemon.admin_token.clone();
+    for _ in 0..10 {
+        assert_eq!(
+            get(&token, "203.0.113.5").await.unwrap().status(),
+            200,
+            "right tokens are free"
+        );
+    }
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let guess = format!("guess-{n:040}");
+        statuses.push(get(&guess, "203.0.113.6").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
+    let right = get(&token, "203.0.113.6").await.unwrap();
+    assert_eq!(right.status(), 429, "not compared once used up");
+    assert!(right.headers().contains_key("retry-after"));
+    assert_eq!(get(&token, "203.0.113.7").await.unwrap().status(), 200);
 }

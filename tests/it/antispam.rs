@@ -53,16 +53,18 @@ async fn a_guessed_claim_is_held_and_the_owner_is_trusted_after_a_credited_payme
         .admin_post(&format!("/admin/payments/{attack_id}/reject"), &json!({}))
         .await;
 
-    // The owner's own first payment from this phone is held too (new phone),
-    // then approved and credited.
+    // The rejected transaction waits for an operator: the owner's check
+    // waits, and the operator (who saw the receipt) assigns it.
     let first = daemon.check_simple("42", "100").await;
+    assert_eq!(first.body["state"], "searching");
     let first_id = first.body["payment_id"].as_str().unwrap().to_owned();
-    let held = daemon.poll(&first_id, "?wait=5&state=searching").await;
-    assert_eq!(held.body["state"], "held");
-    let approved = daemon
-        .admin_post(&format!("/admin/payments/{first_id}/approve"), &json!({}))
+    let assigned = daemon
+        .admin_post(
+            &format!("/admin/transactions/{STORE}/014400000001/assign"),
+            &json!({"payment_id": first_id}),
+        )
         .await;
-    assert_eq!(approved.body["state"], "crediting");
+    assert_eq!(assigned.body["state"], "crediting", "{assigned:?}");
     let credited = daemon.poll(&first_id, "?wait=5&state=crediting").await;
     assert_eq!(
         credited.body["state"], "credited",

@@ -263,8 +263,10 @@ async fn a_scanners_get_after_the_humans_get_does_not_break_the_humans_post() {
     assert_eq!(daemon.version_and_state(&id).await.1, "rejected");
 }
 
+/// Finding 3: a rejected claim's transaction waits for an operator; the
+/// attacker cannot win it back by checking again.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_rejection_releases_the_transaction_for_a_new_check() {
+async fn a_rejection_leaves_the_transaction_to_an_operator_not_to_a_new_check() {
     let daemon = spawn_daemon(|_| {}).await;
     holding_store(&daemon).await;
     let id = held_payment(&daemon, "014412345678", "666").await;
@@ -281,8 +283,11 @@ async fn a_rejection_releases_the_transaction_for_a_new_check() {
     .await;
     assert_eq!(status, 303);
     assert_eq!(daemon.version_and_state(&id).await.1, "rejected");
-    let next = daemon.check_simple("42", "100").await;
-    assert_eq!(next.body["transaction_id"], "014412345678");
+    let again = daemon.check_simple("667", "100").await;
+    assert_eq!(again.body["state"], "searching");
+    assert_eq!(again.body["transaction_id"], serde_json::Value::Null);
+    let waiting = daemon.admin_get("/admin/transactions/awaiting").await;
+    assert_eq!(waiting.body["transactions"][0]["trans_id"], "014412345678");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -363,9 +368,16 @@ async fn the_approval_window_expires_a_held_payment_across_a_restart() {
         history.as_array().unwrap().last().unwrap()["event"],
         "approval_window_over"
     );
-    // The transaction is free again: the owner's check claims it.
+    // No decision in time: the transaction waits for an operator, and a
+    // fresh check (the attacker's again, or anyone's) does not take it.
+    let again = daemon.check_simple("666", "100").await;
+    assert_eq!(again.body["transaction_id"], serde_json::Value::Null);
     let owner = daemon.check_simple("42", "100").await;
-    assert_eq!(owner.body["transaction_id"], "014412345678");
+    assert_eq!(owner.body["state"], "searching");
+    let waiting = daemon.admin_get("/admin/transactions/awaiting").await;
+    let listed = &waiting.body["transactions"][0];
+    assert_eq!(listed["trans_id"], "014412345678");
+    assert_eq!(listed["awaiting_operator"]["ended_in"], "expired");
 }
 
 #[tokio::test(flavor = "multi_thread")]

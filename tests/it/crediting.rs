@@ -500,16 +500,14 @@ async fn a_stale_copy_of_an_entry_never_sends_a_second_credit() {
         .durable()
         .await
         .unwrap();
-    let tx = TransactionRecord {
-        store_id: store_id.clone(),
-        trans_id: TransId::parse("014412345678").unwrap(),
-        phone: Some(Phone::parse("01012345678").unwrap()),
-        amount: Amount::parse("100").unwrap(),
-        received_at: clock.now(),
-        stored_at: clock.now(),
-        claimed_by: None,
-        credited_to: None,
-    };
+    let tx = TransactionRecord::new(
+        store_id.clone(),
+        TransId::parse("014412345678").unwrap(),
+        Some(Phone::parse("01012345678").unwrap()),
+        Amount::parse("100").unwrap(),
+        clock.now(),
+        clock.now(),
+    );
     store
         .ingest(&tx, clock.now())
         .unwrap()

@@ -15,7 +15,7 @@ use cashgate::payments::PaymentsOptions;
 use serde_json::{Value, json};
 
 use crate::support::daemon::{Parked, TestDaemon, test_settings};
-use crate::support::whmcs::WhmcsEmulator;
+use crate::support::whmcs::{StartEmulator, WhmcsEmulator};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v1")

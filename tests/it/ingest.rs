@@ -24,6 +24,11 @@ fn cairo(civil: &str) -> String {
 async fn each_sample_sms_becomes_the_expected_transaction_or_is_quarantined() {
     let daemon = spawn_daemon(|_| {}).await;
     daemon.default_store().await;
+    // The samples are dated up to October 2026: the daemon's clock must be
+    // later, or they would be transfers from the future.
+    daemon
+        .clock
+        .advance(jiff::SignedDuration::from_hours(200 * 24));
     for sample in samples() {
         let name = sample["name"].as_str().unwrap();
         let body = json!({"from": sample["from"], "text": sample["text"], "sentStamp": 1_780_000_000_000u64, "receivedStamp": 1_780_000_000_500u64, "sim": "SIM1"});
@@ -152,4 +157,53 @@ async fn a_wrong_or_missing_ingest_token_is_401_and_stores_nothing() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Finding 8: a notification dated years ahead (an Arabic date read in
+/// the wrong order) was stored and could be matched. Now a transfer time
+/// more than `claims.transfer_time_skew_max_ms` ahead is quarantined with
+/// its reason and never matched; ten minutes of clock skew are accepted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transfer_dated_in_the_future_is_quarantined_and_never_matched() {
+    let daemon = spawn_daemon(|_| {}).await;
+    daemon.default_store().await;
+    // A customer waits for 250 from 01012345678.
+    let waiting = daemon.check_simple("42", "250").await;
+    assert_eq!(waiting.body["state"], "searching");
+    let id = waiting.body["payment_id"].as_str().unwrap().to_owned();
+    // The SMS says 3 October 2026; the daemon's clock is 28 May 2026.
+    let sample = samples().into_iter().next().unwrap();
+    let body =
+        json!({"from": sample["from"], "text": sample["text"], "sentStamp": 1_780_000_000_000u64});
+    let answer = daemon.ingest(STORE, INGEST_TOKEN, &body).await;
+    assert_eq!(answer.status, 422, "{answer:?}");
+    assert_eq!(answer.body["reason"], "future_transfer_time");
+    assert!(answer.body["quarantine_id"].is_u64());
+    // The JSON form likewise: 26 November 2030.
+    let form = json!({"trans_id": "014400000009", "phone": "01012345678", "amount": "250", "received_at": "2030-11-26T10:00:00Z"});
+    let answer = daemon.ingest(STORE, INGEST_TOKEN, &form).await;
+    assert_eq!(answer.status, 422, "{answer:?}");
+    assert_eq!(answer.body["reason"], "future_transfer_time");
+    let kept = daemon.admin_get("/admin/quarantine").await;
+    let kept = kept.body["quarantine"].as_array().unwrap().clone();
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().all(|e| e["reason"] == "future_transfer_time"));
+    assert!(
+        kept.iter()
+            .any(|e| e["text"] == sample["text"] && e["from"] == "VF-Cash")
+    );
+    let stored = daemon
+        .admin_get(&format!("/admin/transactions?store_id={STORE}"))
+        .await;
+    assert!(stored.body["transactions"].as_array().unwrap().is_empty());
+    assert_eq!(
+        daemon.poll(&id, "").await.body["state"],
+        "searching",
+        "never matched"
+    );
+    // Nine minutes ahead is clock skew: stored (and matched).
+    let soon = daemon.clock.now() + jiff::SignedDuration::from_mins(9);
+    let form = json!({"trans_id": "014400000010", "phone": "01012345678", "amount": "250", "received_at": soon.to_string()});
+    assert_eq!(daemon.ingest(STORE, INGEST_TOKEN, &form).await.status, 201);
+    assert_ne!(daemon.poll(&id, "").await.body["state"], "searching");
 }

@@ -12,7 +12,7 @@ use crate::invoices::{CLIENT, check_for, settled, until};
 use crate::support::api::STORE;
 use crate::support::binary::Binary;
 use crate::support::daemon::{TestDaemon, spawn_daemon};
-use crate::support::whmcs::{ApplyCreditFault, GetInvoiceFault, WhmcsEmulator};
+use crate::support::whmcs::{ApplyCreditFault, GetInvoiceFault, StartEmulator, WhmcsEmulator};
 
 /// A daemon whose WHMCS calls time out after 400 ms, a store, an unpaid
 /// invoice of 100.00 and a transaction of 100 EGP waiting for the check.

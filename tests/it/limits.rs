@@ -103,25 +103,22 @@ async fn check_ips_skip_the_ip_limit_but_not_the_client_limit() {
         let r = check_from(&daemon, &client.to_string(), None).await;
         assert_eq!(r.status(), 200, "the store's WHMCS server: client {client}");
     }
-    for _ in 0..3 {
-        let amount = daemon
-            .check(&[
-                ("store_id", STORE),
-                ("phone", "01112345678"),
-                ("amount", "5"),
-                ("client_id", "99"),
-            ])
-            .await;
-        assert_eq!(amount.status, 200);
-    }
-    let fourth = daemon
-        .check(&[
+    // Client 99 opens three new payments (three amounts), and repeats the
+    // first as often as it likes: repeats are not counted.
+    let d = &daemon;
+    let check_99 = |amount: &'static str| async move {
+        d.check(&[
             ("store_id", STORE),
             ("phone", "01112345678"),
-            ("amount", "5"),
+            ("amount", amount),
             ("client_id", "99"),
         ])
-        .await;
+        .await
+    };
+    for amount in ["5", "6", "7", "5", "5", "5", "6"] {
+        assert_eq!(check_99(amount).await.status, 200, "amount {amount}");
+    }
+    let fourth = check_99("8").await;
     assert_eq!(fourth.status, 429, "the per-client limit still applies");
     // Another store without check_ips limits the same IP.
     daemon.put_store("6", json!({})).await;
@@ -162,25 +159,46 @@ async fn ingestion_is_limited_per_store_and_polls_per_ip() {
 
 /// Review finding: requests with a wrong ingest token are limited per IP
 /// and never spend the store's quota, so they cannot crowd out the
-/// merchant's forwarder.
+/// merchant's forwarder; an address that used up its wrong tokens gets
+/// none compared, not even a right one (or guessing would be unlimited).
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_tokens_do_not_spend_the_stores_ingest_quota() {
     let daemon = spawn_daemon(|s| {
         s.limits.ingest_per_minute_per_store = 2;
         s.limits.auth_failures_per_minute_per_ip = 3;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     daemon.default_store().await;
     let body = json!({"trans_id": "t1", "phone": "01012345678", "amount": "1"});
+    let from = |token: &'static str, address: &'static str| {
+        daemon
+            .http
+            .post(daemon.url(&format!("/api/stores/{STORE}/transactions")))
+            .bearer_auth(token)
+            .header("x-forwarded-for", address)
+            .json(&body)
+            .send()
+    };
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        statuses.push(daemon.ingest(STORE, "wrong", &body).await.status.as_u16());
+        statuses.push(
+            from("wrong", "203.0.113.66")
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
     }
     assert_eq!(
         statuses,
         vec![401, 401, 401, 429, 429],
         "failures are limited per IP"
     );
+    let guessed = from(crate::support::api::INGEST_TOKEN, "203.0.113.66")
+        .await
+        .unwrap();
+    assert_eq!(guessed.status(), 429, "a right guess is not even compared");
     assert_eq!(
         daemon.ingest_tx("t1", "01012345678", "1").await.status,
         201,

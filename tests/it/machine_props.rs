@@ -7,8 +7,8 @@
 
 use cashgate::domain::{Amount, ClientId, Email, Lang, PaymentId, Phone, StoreId, TransId};
 use cashgate::machine::{
-    Actor, ActorKind, Decision, EdgeFacts, Event, EventKind, HoldReason, Machine, Match, StateName,
-    lookup,
+    Actor, ActorKind, Assignment, Decision, EdgeFacts, Event, EventKind, HoldReason, Machine,
+    Match, StateName, lookup,
 };
 use cashgate::merchant::StoreSettings;
 use cashgate::payments::{
@@ -35,6 +35,7 @@ enum Op {
     Create { client: u8 },
     AddTx { tx: u8 },
     Matched { payment: u8, tx: u8, hold: bool },
+    Assign { payment: u8, tx: u8, who: Who },
     Timer { payment: u8, approval: bool },
     Decide { payment: u8, kind: u8, who: Who },
     Credit { payment: u8, outcome: u8 },
@@ -55,6 +56,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u8..4).prop_map(|client| Op::Create { client }),
         2 => (0..TXS).prop_map(|tx| Op::AddTx { tx }),
         3 => (any::<u8>(), 0..TXS, any::<bool>()).prop_map(|(payment, tx, hold)| Op::Matched { payment, tx, hold }),
+        1 => (any::<u8>(), 0..TXS, who()).prop_map(|(payment, tx, who)| Op::Assign { payment, tx, who }),
         1 => (any::<u8>(), any::<bool>()).prop_map(|(payment, approval)| Op::Timer { payment, approval }),
         3 => (any::<u8>(), 0u8..4, who()).prop_map(|(payment, kind, who)| Op::Decide { payment, kind, who }),
         3 => (any::<u8>(), 0u8..6).prop_map(|(payment, outcome)| Op::Credit { payment, outcome }),
@@ -77,6 +79,8 @@ struct Model {
     payments: Vec<ModelPayment>,
     tx_added: [bool; TXS as usize],
     tx_claimed: [Option<usize>; TXS as usize],
+    /// Released by a claim that ended: only an assignment may take it.
+    tx_awaiting: [bool; TXS as usize],
 }
 
 fn t0() -> Timestamp {
@@ -132,6 +136,15 @@ fn event_of(op: &Op) -> Option<(u8, Event)> {
                 } else {
                     vec![]
                 },
+                competing_clients: Vec::new(),
+            }),
+        ),
+        Op::Assign { payment, tx, who } => (
+            *payment,
+            Event::Assign(Assignment {
+                trans_id: trans_id(*tx),
+                credit_amount: Decimal::new(10000, 2),
+                decision: decision(who),
             }),
         ),
         Op::Timer { payment, approval } => (
@@ -208,16 +221,14 @@ fn step(store: &Payments, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
             });
         }
         Op::AddTx { tx } if !model.tx_added[usize::from(*tx)] => {
-            let record = TransactionRecord {
-                store_id: store_id(),
-                trans_id: trans_id(*tx),
-                phone: Some(Phone::parse("01012345678").unwrap()),
-                amount: Amount::parse("100").unwrap(),
-                received_at: t0(),
-                stored_at: t0(),
-                claimed_by: None,
-                credited_to: None,
-            };
+            let record = TransactionRecord::new(
+                store_id(),
+                trans_id(*tx),
+                Some(Phone::parse("01012345678").unwrap()),
+                Amount::parse("100").unwrap(),
+                t0(),
+                t0(),
+            );
             store
                 .put_transaction(&record)
                 .unwrap()
@@ -242,12 +253,19 @@ fn apply_event(store: &Payments, model: &mut Model, op: &Op) -> Result<(), TestC
     let p = model.payments[i].clone();
     let expected = lookup(p.state, event.kind(), &facts(&p, &event));
     let tx = match op {
-        Op::Matched { tx, .. } => Some(usize::from(*tx)),
+        Op::Matched { tx, .. } | Op::Assign { tx, .. } => Some(usize::from(*tx)),
         _ => None,
     };
-    // A claim of a transaction that is missing or held elsewhere must fail whole.
-    let claim_blocked = expected.is_some_and(|e| e.event == EventKind::Matched)
-        && tx.is_some_and(|t| !model.tx_added[t] || model.tx_claimed[t].is_some());
+    // A claim of a transaction that is missing or held elsewhere must fail
+    // whole; so must a match (not an assignment) of one that waits for an
+    // operator.
+    let claims =
+        expected.is_some_and(|e| matches!(e.event, EventKind::Matched | EventKind::Assign));
+    let matched = expected.is_some_and(|e| e.event == EventKind::Matched);
+    let claim_blocked = claims
+        && tx.is_some_and(|t| {
+            !model.tx_added[t] || model.tx_claimed[t].is_some() || (matched && model.tx_awaiting[t])
+        });
     let result = store.apply(&p.id, &event, t0());
     if claim_blocked {
         prop_assert!(
@@ -270,11 +288,13 @@ fn apply_event(store: &Payments, model: &mut Model, op: &Op) -> Result<(), TestC
             if let Some(t) = tx {
                 m.claim = Some(t as u8);
                 model.tx_claimed[t] = Some(i);
+                model.tx_awaiting[t] = false;
             }
             if matches!(edge.to, StateName::Rejected | StateName::Expired)
                 && let Some(t) = model.payments[i].claim
             {
                 model.tx_claimed[usize::from(t)] = None;
+                model.tx_awaiting[usize::from(t)] = true;
             }
         }
         (None, Err(NotApplied::Refused { state, .. })) => prop_assert_eq!(state, p.state),

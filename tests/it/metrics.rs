@@ -27,6 +27,7 @@ async fn a_payments_transitions_are_counted_in_the_metrics() {
     let response = daemon
         .http
         .get(daemon.url("/metrics"))
+        .bearer_auth(&daemon.admin_token)
         .send()
         .await
         .unwrap();
@@ -73,6 +74,7 @@ async fn a_payments_transitions_are_counted_in_the_metrics() {
     let text = daemon
         .http
         .get(daemon.url("/metrics"))
+        .bearer_auth(&daemon.admin_token)
         .send()
         .await
         .unwrap()
@@ -95,6 +97,7 @@ async fn rate_limited_requests_are_counted() {
     let text = daemon
         .http
         .get(daemon.url("/metrics"))
+        .bearer_auth(&daemon.admin_token)
         .send()
         .await
         .unwrap()
@@ -108,5 +111,70 @@ async fn rate_limited_requests_are_counted() {
         ),
         Some(2.0),
         "{text}"
+    );
+}
+
+/// Finding 9: `/metrics` showed business volumes to anyone. It needs the
+/// admin token or the metrics token; wrong tokens are limited per address
+/// and, once used up, not even compared.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_need_the_admin_or_the_metrics_token() {
+    let metrics_token = "m".repeat(40);
+    let configured = metrics_token.clone();
+    let daemon = spawn_daemon(move |s| {
+        s.metrics_token = Some(cashgate::domain::Secret::new(&configured));
+        s.limits.auth_failures_per_minute_per_ip = 2;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let get = |token: Option<&str>, address: &str| {
+        let mut req = daemon
+            .http
+            .get(daemon.url("/metrics"))
+            .header("x-forwarded-for", address);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let anonymous = get(None, "203.0.113.1").await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let text = anonymous.text().await.unwrap();
+    assert!(!text.contains("cashgate_payments"), "no volumes: {text}");
+    assert_eq!(
+        get(Some(&metrics_token), "203.0.113.2")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let admin = get(Some(&daemon.admin_token), "203.0.113.2").await.unwrap();
+    assert_eq!(admin.status(), 200);
+    assert!(
+        admin
+            .text()
+            .await
+            .unwrap()
+            .contains("cashgate_transactions_awaiting_operator")
+    );
+    // Wrong tokens from one address: two 401s, then 429 even for a right one.
+    assert_eq!(
+        get(Some("guess-1"), "203.0.113.9").await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        get(Some("guess-2"), "203.0.113.9").await.unwrap().status(),
+        401
+    );
+    let limited = get(Some(&metrics_token), "203.0.113.9").await.unwrap();
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+    // Other addresses are not affected.
+    assert_eq!(
+        get(Some(&metrics_token), "203.0.113.10")
+            .await
+            .unwrap()
+            .status(),
+        200
     );
 }

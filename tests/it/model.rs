@@ -46,6 +46,7 @@ fn a_scripted_run_reaches_every_state() {
             tx: 0,
             phone: 0,
             amount: 0,
+            ahead: 0,
         },
         Op::Check {
             client: 0,
@@ -75,6 +76,7 @@ fn a_scripted_run_reaches_every_state() {
             tx: 1,
             phone: 0,
             amount: 0,
+            ahead: 0,
         },
         Op::Check {
             client: 0,
@@ -96,6 +98,7 @@ fn a_scripted_run_reaches_every_state() {
             tx: 2,
             phone: 1,
             amount: 1,
+            ahead: 0,
         },
         Op::Check {
             client: 1,
@@ -106,23 +109,85 @@ fn a_scripted_run_reaches_every_state() {
             payment: 2,
             approve: false,
             who: Who::Operator,
-        }, // rejected, released
+        }, // rejected: t2 waits for an operator
         Op::Check {
             client: 2,
             phone: 1,
             amount: 1,
-        }, // claims it again: held
-        Op::Advance { minutes: 61 }, // expired
+        }, // cannot claim t2: searching
+        Op::Assign { tx: 2, payment: 3 }, // the operator hands it over: crediting
         Op::Check {
             client: 3,
             phone: 0,
             amount: 1,
         }, // searching
-        Op::Advance { minutes: 31 }, // expired
+        Op::Advance { minutes: 31 },      // expired
     ];
     for (n, op) in script.into_iter().enumerate() {
         h.apply(op)
             .unwrap_or_else(|e| panic!("step {n} {op:?}: {e}"));
     }
     assert_eq!(h.visited(), cashgate::machine::StateName::ALL.to_vec());
+}
+
+/// A script from the attacker's side: a check staked before the transfer
+/// and a rival client waiting give both claim rules' reasons (the store
+/// and the model agree on them and on whom they name); the rejected claim
+/// waits for an operator, whose assignment credits; a transfer dated past
+/// the skew is never stored.
+#[test]
+fn a_scripted_run_holds_staked_and_contested_claims_and_needs_an_operator() {
+    use cashgate::machine::HoldReason;
+    use cashgate::model::Who;
+    let mut h = Harness::new().unwrap();
+    let script = [
+        Op::Check {
+            client: 0,
+            phone: 0,
+            amount: 0,
+        }, // the attacker stakes a claim
+        Op::Advance { minutes: 6 },
+        Op::Check {
+            client: 1,
+            phone: 0,
+            amount: 0,
+        }, // the customer checks after paying
+        Op::Sms {
+            tx: 0,
+            phone: 0,
+            amount: 0,
+            ahead: 0,
+        }, // held: new phone, contested (naming client 2), checked before
+        Op::Decide {
+            payment: 0,
+            approve: false,
+            who: Who::Approver,
+        }, // rejected: t0 waits for an operator
+        Op::Check {
+            client: 2,
+            phone: 0,
+            amount: 0,
+        }, // a fresh check does not get it
+        Op::Assign { tx: 0, payment: 1 }, // the operator gives it to the customer
+        Op::Sms {
+            tx: 1,
+            phone: 1,
+            amount: 1,
+            ahead: 251,
+        }, // eleven minutes ahead: quarantined
+        Op::Sms {
+            tx: 1,
+            phone: 1,
+            amount: 1,
+            ahead: 250,
+        }, // ten minutes ahead: clock skew, stored
+    ];
+    for (n, op) in script.into_iter().enumerate() {
+        h.apply(op)
+            .unwrap_or_else(|e| panic!("step {n} {op:?}: {e}"));
+    }
+    let seen = h.reasons_seen();
+    for reason in [HoldReason::Contested, HoldReason::CheckedBeforeTransfer] {
+        assert!(seen.contains(&reason), "{reason:?} not reached: {seen:?}");
+    }
 }

@@ -25,7 +25,7 @@ pub fn allowed(settings: &StoreSettings, raw: Option<&str>) -> Option<String> {
     }
     let origin = Origin::of(&url)?;
     settings
-        .allowed_return_origins()
+        .return_origins()
         .contains(&origin)
         .then(|| url.to_string())
 }

@@ -198,16 +198,14 @@ fn new_payment(invoice_id: Option<u32>) -> NewPayment {
 
 /// A payment of `new` taken to `credited` through `crediting`.
 fn credited(store: &Payments, new: &NewPayment, trans_id: &str) -> PaymentRecord {
-    let tx = TransactionRecord {
-        store_id: new.store_id.clone(),
-        trans_id: TransId::parse(trans_id).unwrap(),
-        phone: Some(new.phone.clone()),
-        amount: new.amount,
-        received_at: t0(),
-        stored_at: t0(),
-        claimed_by: None,
-        credited_to: None,
-    };
+    let tx = TransactionRecord::new(
+        new.store_id.clone(),
+        TransId::parse(trans_id).unwrap(),
+        Some(new.phone.clone()),
+        new.amount,
+        t0(),
+        t0(),
+    );
     store
         .put_transaction(&tx)
         .unwrap()
@@ -219,6 +217,7 @@ fn credited(store: &Payments, new: &NewPayment, trans_id: &str) -> PaymentRecord
         trans_id: tx.trans_id.clone(),
         credit_amount: dec("100"),
         hold_reasons: Vec::new(),
+        competing_clients: Vec::new(),
     });
     for event in [matched, Event::CreditSucceeded] {
         let applied = store.apply(&created.id, &event, t0()).unwrap().unwrap();
