@@ -8,8 +8,9 @@
 //!   [`worker`] (timers and the outbox lanes), [`cli`] and [`daemon`]
 //!   (wiring); they call the use cases only.
 //! - use cases: [`payments`] (check, ingest, matching, claims, decisions,
-//!   timers, crediting outcomes, queries, verify) and [`stores`] (merchants'
-//!   settings through a cache).
+//!   timers, crediting outcomes, queries, verify), [`stores`] (merchants'
+//!   settings through a cache) and [`store_keys`] (the keys that open one
+//!   store's admin API and console).
 //! - [`machine`]: the statig payment machine, its transition table and the
 //!   diagram drawn from it. Pure: no I/O.
 //! - [`db`]: everything sled — trees, records, keys, indexes, kept counts,
@@ -39,6 +40,7 @@ pub mod metrics;
 pub mod model;
 pub mod payments;
 pub mod sms;
+pub mod store_keys;
 pub mod stores;
 pub mod whmcs;
 pub mod worker;

@@ -17,10 +17,13 @@ mod error;
 mod keys;
 mod lanes;
 mod outbox;
+mod pages;
 mod payments;
 mod quarantine;
 mod reads;
 mod records;
+mod search;
+mod store_keys;
 mod stores;
 mod timers;
 mod tx;
@@ -33,6 +36,9 @@ pub use breaker::Breaker;
 pub use durability::Durable;
 pub use error::{DbError, Invariant, Tree};
 pub use outbox::{ApproverSend, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, SendOutcome};
+pub use pages::{Cursor, CursorError, Page};
+pub use reads::PageResult;
+pub use store_keys::{KeyHash, StoreKeyRecord};
 pub use quarantine::{QuarantineEntry, QuarantineReason};
 pub use records::{
     AuditEntry, AuditEvent, Claim, Deadline, PaymentRecord, PaymentSummary, TransactionRecord,
@@ -109,6 +115,10 @@ impl Db {
             .try_into()
             .map_err(|_| DbError::Key { tree: Tree::Index })?;
         counts::keep_counts(&trees[Tree::Index as usize])?;
+        search::keep_search_entries(
+            &trees[Tree::Payments as usize],
+            &trees[Tree::Index as usize],
+        )?;
         let durability = durability::Options {
             sync: options.sync_writes,
             window: std::time::Duration::from_micros(options.group_commit_window_us),
@@ -254,6 +264,10 @@ pub(crate) mod forge {
         }
         index.remove(keys::counts_kept()).unwrap();
         index.remove(keys::lane_counts_kept()).unwrap();
+        index.remove(keys::store_counts_kept()).unwrap();
+        for key in index.scan_prefix(keys::store_state_counts()).keys() {
+            index.remove(key.unwrap()).unwrap();
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod ids;
 mod lang;
 mod phone;
 mod secret;
+mod time_zone;
 mod window;
 
 pub(crate) use digits::normalise;
@@ -19,8 +20,9 @@ pub(crate) use digits::normalise;
 pub use amount::{Amount, AmountError};
 pub use client_id::{ClientId, ClientIdError};
 pub use email::{Email, EmailError};
-pub use ids::{IdError, PaymentId, StoreId, TransId};
+pub use ids::{IdError, KeyName, PaymentId, StoreId, TransId};
 pub use lang::Lang;
 pub use phone::{Phone, PhoneError};
 pub use secret::Secret;
+pub use time_zone::{TimeZoneError, TimeZoneName};
 pub use window::{Window, WindowError};

@@ -5,7 +5,9 @@
 //! Handlers parse input into domain types and call the use cases in
 //! `crate::payments` and `crate::stores`; none touches the database.
 
+mod access;
 mod admin;
+mod admin_keys;
 mod approvals;
 mod auth;
 mod body;

@@ -149,7 +149,10 @@ fn actor(who: Who) -> Actor {
             ip: None,
             user_agent: None,
         },
-        Who::Operator => Actor::Operator { ip: None },
+        Who::Operator => Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         Who::System => Actor::System,
     }
 }
@@ -160,7 +163,10 @@ fn email(text: &str) -> Email {
 
 fn operator() -> Decision {
     Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         note: None,
     }
 }

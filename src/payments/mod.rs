@@ -21,8 +21,10 @@ mod decisions;
 mod ingest;
 mod matching;
 mod outbox;
+mod overview;
 mod queries;
 mod rematch;
+mod search;
 mod timers;
 mod transition;
 mod verify;
@@ -37,12 +39,15 @@ pub use check::{CheckOutcome, NewPayment};
 pub use crediting::{ABSENT_READINGS, ReconcileReading, ReconcileStep, reconcile_step};
 pub use decisions::OperatorAction;
 pub use ingest::IngestOutcome;
+pub use overview::{StoreOverview, WhmcsError};
+pub use search::{SEARCH_RESULTS_MAX, SearchTerm};
 pub use transition::{Applied, NotApplied};
 
 pub use crate::db::{
-    ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Db, DbError, DbOptions, Deadline,
-    DueTimer, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord, PaymentSummary,
-    QuarantineEntry, QuarantineReason, SendOutcome, TransactionRecord,
+    ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Cursor, CursorError, Db, DbError,
+    DbOptions, Deadline, DueTimer, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, Page,
+    PageResult, PaymentRecord, PaymentSummary, QuarantineEntry, QuarantineReason, SendOutcome,
+    StoreKeyRecord, TransactionRecord,
 };
 
 use crate::db::Durable;
@@ -230,7 +235,7 @@ impl Payments {
         let actor = match &applied.audit.actor {
             crate::machine::Actor::System => "system".to_owned(),
             crate::machine::Actor::Approver { email, .. } => format!("approver {email}"),
-            crate::machine::Actor::Operator { .. } => "operator".to_owned(),
+            crate::machine::Actor::Operator { by, .. } => format!("operator {by}"),
         };
         tracing::info!(
             payment_id = %applied.record.id,

@@ -167,7 +167,10 @@ fn a_refused_event_changes_nothing() {
     setup(&store);
     let created = create(&store, &new_payment(42));
     let approve = Event::Approve(Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         note: None,
     });
     let refused = apply(&store, &created.id, &approve).unwrap_err();
@@ -224,7 +227,10 @@ fn reject_releases_the_transaction_and_credit_settles_it_once() {
     let a = create(&store, &new_payment(42));
     apply(&store, &a.id, &matched("014412345678", true)).unwrap();
     let reject = Event::Reject(Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         note: Some("not theirs".into()),
     });
     apply(&store, &a.id, &reject).unwrap();

@@ -136,6 +136,9 @@ impl Payments {
         {
             problems.push(format!("{}: deadline without a timer", r.id));
         }
+        if !self.db().has_search_entries(r)? {
+            problems.push(format!("{}: missing from the search by phone or client", r.id));
+        }
         Ok(())
     }
 }
