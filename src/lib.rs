@@ -18,7 +18,8 @@
 //! - below: [`domain`] (values parsed once at the edge), [`merchant`] (a
 //!   store's settings), [`whmcs`] (the WHMCS client and its answer
 //!   classifier), [`antispam`] (hold rules and rate limits), [`approvals`]
-//!   (signed links, email, pages), [`sms`] (the receipt parser),
+//!   (signed links, email, pages), [`locale`] (words and times people
+//!   read, in English and Arabic), [`sms`] (the receipt parser),
 //!   [`config`], [`clock`], [`metrics`], [`data_dir`] (private files).
 //! - [`model`] (feature `model`): the model-based test harness.
 
@@ -32,6 +33,7 @@ pub mod data_dir;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod locale;
 pub mod machine;
 pub mod merchant;
 pub mod metrics;

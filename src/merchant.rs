@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Amount, Email, Lang, Secret, Window};
+use crate::domain::{Amount, Email, Lang, Secret, TimeZoneName, Window};
 use crate::machine::Policy;
 
 const STORE_NAME_CHARS_MAX: usize = 200;
@@ -39,6 +39,10 @@ pub struct StoreSettings {
     /// The store's WHMCS servers: checks from them skip the per-IP limit.
     #[serde(default)]
     pub check_ips: Vec<IpAddr>,
+    /// Where the store's people are: times in the console, on approval
+    /// pages and in approval emails read in this IANA zone.
+    #[serde(default)]
+    pub time_zone: TimeZoneName,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +120,7 @@ impl Default for StoreSettings {
             anti_spam: AntiSpamSettings::default(),
             search_window: thirty_minutes(),
             check_ips: Vec::new(),
+            time_zone: TimeZoneName::default(),
         }
     }
 }
@@ -210,6 +215,7 @@ mod tests {
         assert!(!s.anti_spam.enabled);
         assert_eq!(s.search_window.to_string(), "30m");
         assert_eq!(s.anti_spam.approval_window.to_string(), "48h");
+        assert_eq!(s.time_zone.as_str(), "Africa/Cairo");
     }
 
     #[test]
@@ -272,5 +278,6 @@ mod tests {
         assert_eq!(s.validate(), Err(SettingsError::ApiUrl));
         assert!(serde_json::from_str::<StoreSettings>(r#"{"nmae": "typo"}"#).is_err());
         assert!(serde_json::from_str::<StoreSettings>(r#"{"search_window": "soon"}"#).is_err());
+        assert!(serde_json::from_str::<StoreSettings>(r#"{"time_zone": "Cairo"}"#).is_err());
     }
 }

@@ -6,8 +6,9 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use maud::{DOCTYPE, html};
 
-use super::view::{ApprovalView, label, reason_text};
+use super::view::{ApprovalView, label};
 use crate::domain::Lang;
+use crate::locale::reason_text;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -73,7 +74,7 @@ fn rows(view: &ApprovalView) -> Vec<(&'static str, String)> {
         rows.push((label("trans_id", l), trans_id.clone()));
     }
     if let Some(deadline) = view.deadline {
-        rows.push((label("deadline", l), deadline.to_string()));
+        rows.push((label("deadline", l), view.when(deadline)));
     }
     rows
 }
@@ -143,6 +144,8 @@ mod tests {
             state: StateName::Held,
             deadline: None,
             history: vec![],
+            time_zone: crate::domain::TimeZoneName::default(),
+            now: jiff::Timestamp::from_second(1_800_000_000).unwrap(),
         };
         let from: Mailbox = "cashgate <cashgate@localhost>".parse().unwrap();
         let link = "http://127.0.0.1:8080/approvals/v1.abc";
