@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Secret;
 
+mod console;
+pub use console::ConsoleSettings;
+
 /// The module gives up after 30 s; a check reply must come well before.
 const CHECK_WAIT_MS_MAX: u64 = 25_000;
 /// Connections served at once by default. A pay page's customer holds
@@ -42,6 +45,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub workers: WorkerSettings,
     pub log: LogSettings,
+    pub console: ConsoleSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,8 +75,11 @@ pub struct LimitSettings {
     pub polls_per_minute_per_ip: u32,
     /// Store preflights (which call the store's WHMCS).
     pub preflights_per_minute_per_store: u32,
-    /// Requests with a wrong ingest token, per client IP.
+    /// Requests with a wrong ingest or admin token, per client IP.
     pub auth_failures_per_minute_per_ip: u32,
+    /// Console sign-in attempts per client IP (counted before the token is
+    /// looked at, so guessing stays slow).
+    pub sign_ins_per_minute_per_ip: u32,
     /// Largest request body accepted.
     pub body_bytes_max: usize,
     /// Open connections served at once; more wait in the accept queue.
@@ -158,6 +165,7 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             workers: WorkerSettings::default(),
             log: LogSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -186,6 +194,7 @@ impl Default for LimitSettings {
             polls_per_minute_per_ip: 600,
             preflights_per_minute_per_store: 3,
             auth_failures_per_minute_per_ip: 30,
+            sign_ins_per_minute_per_ip: 10,
             body_bytes_max: 64 * 1024,
             connections_max: CONNECTIONS_MAX_DEFAULT,
             connections_per_ip_max: 64,
@@ -324,6 +333,7 @@ impl Settings {
             l.requests_per_minute_per_store,
             l.ingest_per_minute_per_store,
             l.polls_per_minute_per_ip,
+            l.sign_ins_per_minute_per_ip,
         ];
         if quotas.contains(&0) {
             return Err(ConfigError::Invalid(
@@ -342,6 +352,7 @@ impl Settings {
                     .into(),
             ));
         }
+        self.console.validate().map_err(ConfigError::Invalid)?;
         if self.whmcs.credit_tries_max == 0
             || self.whmcs.concurrency_max == 0
             || self.workers.batch_max == 0

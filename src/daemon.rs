@@ -19,7 +19,7 @@ use crate::config::{ADMIN_TOKEN_CHARS_MIN, Settings};
 use crate::data_dir::write_private;
 use crate::db::{Db, DbError, DbOptions};
 use crate::domain::Secret;
-use crate::http::{App, serve};
+use crate::http::{App, Sessions, serve};
 use crate::metrics::Metrics;
 use crate::payments::{Payments, PaymentsOptions};
 use crate::stores::Stores;
@@ -100,6 +100,7 @@ pub async fn run(
         .map_err(|_| MailSetupError::From(settings.mail.from.clone()))?;
     let limits = Arc::new(RateLimits::new(&settings.limits));
     let client = WhmcsClient::new(Duration::from_millis(settings.whmcs.timeout_ms))?;
+    let sessions = Sessions::new(&settings.console);
     let app = Arc::new(App {
         payments: payments.clone(),
         stores: payments.stores().clone(),
@@ -107,6 +108,7 @@ pub async fn run(
         whmcs: client.clone(),
         signer: signer.clone(),
         settings: Arc::new(settings),
+        sessions,
         clock,
         admin_token,
         public_url,

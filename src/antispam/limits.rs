@@ -23,8 +23,11 @@ pub struct RateLimits<C: Clock + Clone = DefaultClock> {
     /// Store preflights call WHMCS with the store's credentials: a few a
     /// minute, so nobody can use them to get the platform's IP banned.
     pub preflight_store: CappedLimiter<C>,
-    /// Requests with a wrong token (ingestion, per client IP).
+    /// Requests with a wrong token (ingestion and the admin API, per
+    /// client IP).
     pub auth_failures_ip: CappedLimiter<C>,
+    /// Console sign-in attempts per client IP.
+    pub sign_ins_ip: CappedLimiter<C>,
 }
 
 impl RateLimits<DefaultClock> {
@@ -59,10 +62,11 @@ impl<C: Clock + Clone> RateLimits<C> {
                 "auth_failures_per_minute_per_ip",
                 s.auth_failures_per_minute_per_ip,
             ),
+            sign_ins_ip: make("sign_ins_per_minute_per_ip", s.sign_ins_per_minute_per_ip),
         }
     }
 
-    pub fn all(&self) -> [&CappedLimiter<C>; 8] {
+    pub fn all(&self) -> [&CappedLimiter<C>; 9] {
         [
             &self.check_ip,
             &self.check_client,
@@ -72,6 +76,7 @@ impl<C: Clock + Clone> RateLimits<C> {
             &self.poll_ip,
             &self.preflight_store,
             &self.auth_failures_ip,
+            &self.sign_ins_ip,
         ]
     }
 

@@ -60,6 +60,9 @@ impl<T> Page<T> {
     }
 }
 
+/// A range of keys: where it starts and ends.
+type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
 /// Which way a list runs: oldest key first, or newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -141,7 +144,7 @@ impl Scan<'_> {
         &self,
         prefix: &[u8],
         cursor: Option<&Cursor>,
-    ) -> Option<(Bound<Vec<u8>>, Bound<Vec<u8>>)> {
+    ) -> Option<KeyRange> {
         let end = successor(prefix);
         let upper = || end.clone().map_or(Bound::Unbounded, Bound::Excluded);
         let lower = Bound::Included(prefix.to_vec());

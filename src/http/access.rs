@@ -100,6 +100,14 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// The store a console list shows: the one asked for, else a store
+    /// key's own (the console never asks a store key to name it).
+    pub fn scope_or_own(&self, requested: Option<StoreId>) -> Result<Option<StoreId>, ApiError> {
+        self.list_scope(requested.or_else(|| self.own_store().cloned()))
+    }
+}
+
 /// The principal a token stands for: the admin token (compared in
 /// constant time), else an existing store key, else nobody.
 pub fn principal_of(app: &App, token: &str, now: Timestamp) -> Result<Option<Principal>, ApiError> {

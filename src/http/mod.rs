@@ -4,6 +4,8 @@
 //! family; `error` maps every error to its status in one place.
 //! Handlers parse input into domain types and call the use cases in
 //! `crate::payments` and `crate::stores`; none touches the database.
+//! `access` resolves who a request acts for (the admin token or a store
+//! key) and decides what they may see, for the admin API and `console`.
 
 mod access;
 mod admin;
@@ -13,6 +15,7 @@ mod auth;
 mod body;
 mod check;
 mod client_ip;
+mod console;
 mod error;
 mod health;
 mod idle;
@@ -30,6 +33,7 @@ mod views;
 use std::sync::Arc;
 
 pub use client_ip::{Client, Peer};
+pub use console::Sessions;
 pub use error::ApiError;
 pub use router::handle;
 pub use server::serve;
@@ -61,4 +65,6 @@ pub struct App {
     pub admin_token: Secret,
     /// Base of links in emails and of `poll_url`s given to other hosts.
     pub public_url: String,
+    /// The console's signed-in sessions.
+    pub sessions: Sessions,
 }

@@ -8,7 +8,7 @@ use hyper::body::Incoming;
 
 use super::client_ip::{self, Client, Peer};
 use super::reply::Body;
-use super::{ApiError, App, admin, approvals, check, health, ingest, poll, rate};
+use super::{ApiError, App, admin, approvals, check, console, health, ingest, poll, rate};
 use crate::domain::Lang;
 use crate::metrics::{RequestLabels, RouteLabels};
 
@@ -68,6 +68,7 @@ async fn dispatch(
             approvals::decide(app, client, token, req).await,
         ),
         (["admin", rest @ ..], _) => ("admin", admin::route(app, client, rest, req).await),
+        (["console", rest @ ..], _) => ("console", console::route(app, client, rest, req).await),
         (
             ["healthz"]
             | ["metrics"]
