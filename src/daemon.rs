@@ -25,8 +25,8 @@ use crate::payments::{Payments, PaymentsOptions};
 use crate::stores::Stores;
 use crate::whmcs::{WhmcsClient, WhmcsError};
 use crate::worker::{
-    Crediter, MailSender, MailSetupError, Mailer, Rematcher, run_credits, run_lane,
-    run_limiter_cleanup, run_timers,
+    Crediter, MailSender, MailSetupError, Mailer, Rematcher, run_credits, run_key_use_saver,
+    run_lane, run_limiter_cleanup, run_timers,
 };
 
 /// The startup log line counts due timers up to this many. Counting every
@@ -180,6 +180,11 @@ fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Ve
         tokio::spawn(run_limiter_cleanup(
             app.limits.clone(),
             app.settings.limits.limiter_cleanup_interval_ms,
+            stop.clone(),
+        )),
+        tokio::spawn(run_key_use_saver(
+            app.stores.keys().clone(),
+            app.settings.console.key_last_use_save_ms,
             stop,
         )),
     ]

@@ -4,6 +4,7 @@
 
 mod backoff;
 mod credit;
+mod key_uses;
 mod limits;
 mod mail;
 mod outbox;
@@ -12,6 +13,7 @@ mod timers;
 
 pub use backoff::backoff;
 pub use credit::{Crediter, run_credits};
+pub use key_uses::run_key_use_saver;
 pub use limits::run_limiter_cleanup;
 pub use mail::{MailSender, MailSetupError, Mailer, SendError};
 pub use outbox::{Performer, perform_due, run_lane};
