@@ -12,6 +12,7 @@ mod browser_approvals;
 mod browser_support;
 mod check;
 mod connections;
+mod console;
 mod crediting;
 mod diagram;
 mod ingest;

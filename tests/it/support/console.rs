@@ -156,14 +156,14 @@ impl TestDaemon {
     }
 
     /// A held payment in `store` (a holding store) of amount `100 + n`,
-    /// for client `1000 + n`, claiming trans_id `0144000000nn`; its id.
+    /// for client `100 + n` (one the WHMCS emulator knows), claiming trans_id `0144000000nn`; its id.
     pub async fn held_in(&self, store: &str, n: u32) -> String {
         let amount = format!("{}", 100 + n);
         let trans_id = format!("0144000{n:05}");
         let body = json!({"trans_id": trans_id, "phone": "01012345678", "amount": amount});
         let tx = self.ingest(store, super::api::INGEST_TOKEN, &body).await;
         assert_eq!(tx.status, 201, "{tx:?}");
-        let client = format!("{}", 1000 + n);
+        let client = format!("{}", 100 + n);
         let params = [
             ("store_id", store),
             ("phone", "01012345678"),
