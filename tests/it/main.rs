@@ -9,6 +9,7 @@ mod antispam;
 mod approvals;
 mod architecture;
 mod browser_approvals;
+mod browser_console;
 mod browser_support;
 mod check;
 mod connections;
