@@ -33,6 +33,11 @@ impl Cursor {
         data_encoding::BASE64URL_NOPAD.encode(&self.0)
     }
 
+    /// The key it stands for (lists check its shape).
+    pub(super) fn key(&self) -> &[u8] {
+        &self.0
+    }
+
     pub fn decode(text: &str) -> Result<Cursor, CursorError> {
         if text.is_empty() || text.len() > CURSOR_CHARS_MAX {
             return Err(CursorError);

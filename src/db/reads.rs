@@ -155,6 +155,10 @@ impl Db {
         cursor: Option<&Cursor>,
         limit: usize,
     ) -> PageResult<QuarantineEntry> {
+        // Quarantine keys are the 8 bytes of an id.
+        if cursor.is_some_and(|c| c.key().len() != 8) {
+            return Ok(Err(CursorError));
+        }
         let scan = Scan {
             tree: self.tree(Tree::Quarantine),
             prefixes: vec![Vec::new()],
@@ -174,6 +178,12 @@ impl Db {
 
     /// A page of store ids, in id order.
     pub fn stores_page(&self, cursor: Option<&Cursor>, limit: usize) -> PageResult<StoreId> {
+        let is_store_id = |c: &Cursor| {
+            std::str::from_utf8(c.key()).is_ok_and(|t| StoreId::parse(t).is_ok())
+        };
+        if cursor.is_some_and(|c| !is_store_id(c)) {
+            return Ok(Err(CursorError));
+        }
         let scan = Scan {
             tree: self.tree(Tree::Stores),
             prefixes: vec![Vec::new()],

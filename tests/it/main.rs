@@ -14,6 +14,7 @@ mod browser_support;
 mod check;
 mod connections;
 mod console;
+mod console_hostile;
 mod crediting;
 mod diagram;
 mod ingest;

@@ -41,6 +41,9 @@ pub fn transactions(s: &Signed<'_>) -> Result<Reply, PageError> {
     };
     let at = cursor(&s.ctx.query)?;
     let list = s.ctx.query.get("list");
+    if at.is_some() && !matches!(list, Some("unclaimed" | "all")) {
+        return Err(bad_cursor());
+    }
     let from = |name: &str| if list == Some(name) { at.as_ref() } else { None };
     let payments = &s.ctx.app.payments;
     let unclaimed = payments

@@ -39,14 +39,16 @@ pub fn list(s: &Signed<'_>) -> Result<Reply, PageError> {
         return Ok(Reply::see_other(format!("/console/stores/{id}")));
     }
     let app = s.ctx.app;
+    let cursor = payments::cursor(&s.ctx.query)?;
     let (ids, next) = match s.principal().own_store() {
+        // A store key's list is its one store: no later page to go to.
+        Some(_) if cursor.is_some() => return Err(bad_position()),
         Some(own) => (vec![own.clone()], None),
         None => {
-            let cursor = payments::cursor(&s.ctx.query)?;
             let page = app
                 .stores
                 .ids_page(cursor.as_ref(), STORES_PAGE)?
-                .map_err(|_| PageError::BadRequest("the list's position is not valid".into()))?;
+                .map_err(|_| bad_position())?;
             (page.items, page.next)
         }
     };
@@ -63,6 +65,10 @@ pub fn list(s: &Signed<'_>) -> Result<Reply, PageError> {
     let v = s.view(std::iter::empty())?;
     let body = views::stores::list(&v, &rows, next.as_ref());
     Ok(Reply::page(StatusCode::OK, layout(&v, tr(v.lang, "Stores", "المتاجر"), body)))
+}
+
+fn bad_position() -> PageError {
+    PageError::BadRequest("the list's position (cursor) is not valid".into())
 }
 
 pub fn edit(s: &Signed<'_>, id: &str) -> Result<Reply, PageError> {
