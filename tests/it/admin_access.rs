@@ -216,3 +216,76 @@ async fn lists_page_by_cursor_past_what_one_page_holds() {
         assert_eq!(answer.status, 400, "{bad}: {answer:?}");
     }
 }
+
+/// The real binary, logging everything (`trace`, every crate): a key made,
+/// used on the admin API and to sign in to the console, then revoked and
+/// tried again, never appears in a log line — nor does the session it
+/// opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn store_keys_and_sessions_never_reach_the_log() {
+    use crate::support::binary::Binary;
+    use crate::support::console::{Console, hidden};
+    cashgate::daemon::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cashgate.toml");
+    let data = dir.path().join("data");
+    let settings = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[log]\nfilter = \"trace\"\n",
+        data.display()
+    );
+    std::fs::write(&config, settings).unwrap();
+    let daemon = Binary::start(&config, &data);
+    let admin = daemon.admin_token.clone();
+    let call = |method: Method, path: &str, token: &str, body: Option<Value>| {
+        let mut req = daemon.http.request(method, daemon.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+    };
+    let put = call(Method::PUT, "/admin/stores/5", &admin, Some(json!({"name": "Five"}))).await.unwrap();
+    assert!(put.status().is_success());
+    let made: Value = call(Method::POST, "/admin/stores/5/keys", &admin, Some(json!({"name": "laptop"})))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = made["key"].as_str().unwrap().to_owned();
+    assert_eq!(call(Method::GET, "/admin/stores/5", &key, None).await.unwrap().status(), 200);
+    assert_eq!(call(Method::GET, "/admin/payments?store_id=5", &key, None).await.unwrap().status(), 200);
+
+    let console = Console {
+        base: daemon.base.clone(),
+        http: crate::support::console::no_redirects(),
+        session: None,
+        csrf: None,
+    };
+    let form = console.get("/console/login").await;
+    let login_cookie = form.cookie_pair("cashgate_login").unwrap();
+    let csrf = hidden(&form.body, "csrf").unwrap();
+    let signed = console
+        .post_raw("/console/login", &[("token", &key), ("csrf", &csrf)], Some(&login_cookie))
+        .await;
+    assert_eq!(signed.status, 303);
+    let session = signed.cookie_pair("cashgate_session").unwrap();
+    let mut failed = Console { session: None, ..console };
+    assert_eq!(failed.try_sign_in(&format!("{key}x")).await, 401);
+    failed.session = Some(session.clone());
+    assert_eq!(failed.get("/console").await.status, 200);
+
+    let revoked = call(Method::DELETE, "/admin/stores/5/keys/laptop", &admin, None).await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(call(Method::GET, "/admin/stores/5", &key, None).await.unwrap().status(), 401);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let lines = daemon.log_lines();
+    assert!(lines.len() > 20, "the log is being read: {} lines", lines.len());
+    assert!(lines.iter().any(|l| l.contains("store key created")), "the log names the key's creation");
+    let secret_parts = [key.as_str(), &key[4..], &key[20..40], session.split('=').nth(1).unwrap()];
+    for line in &lines {
+        for part in secret_parts {
+            assert!(!line.contains(part), "a secret reached the log: {line}");
+        }
+    }
+}
