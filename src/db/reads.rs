@@ -227,29 +227,6 @@ impl Db {
         Ok(out)
     }
 
-    /// A store's transactions in trans_id order, at most `limit`;
-    /// `unclaimed_only` keeps those no payment holds or was credited with.
-    pub fn transactions_of(
-        &self,
-        store: &StoreId,
-        unclaimed_only: bool,
-        limit: usize,
-    ) -> Result<Vec<TransactionRecord>, DbError> {
-        let prefix = keys::Key::raw().text(store.as_str()).build();
-        let mut out = Vec::new();
-        for item in self.tree(Tree::Transactions).scan_prefix(prefix) {
-            if out.len() >= limit {
-                break;
-            }
-            let (_, bytes) = item?;
-            let tx: TransactionRecord = decode(Tree::Transactions, &bytes)?;
-            if !unclaimed_only || tx.is_claimable() {
-                out.push(tx);
-            }
-        }
-        Ok(out)
-    }
-
     /// The oldest `searching` payments of a store waiting for a transfer
     /// from `phone` of `amount`, at most `limit`.
     pub fn waiting_payments(

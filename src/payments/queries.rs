@@ -106,25 +106,6 @@ impl Payments {
         self.db().quarantine_page(store, cursor, limit)
     }
 
-    /// A store's transactions in trans_id order, at most `limit`.
-    pub fn transactions_of(
-        &self,
-        store: &StoreId,
-        unclaimed_only: bool,
-        limit: usize,
-    ) -> Result<Vec<TransactionRecord>, DbError> {
-        self.db().transactions_of(store, unclaimed_only, limit)
-    }
-
-    /// The quarantine, newest first, at most `limit`.
-    pub fn quarantined(
-        &self,
-        store: Option<&StoreId>,
-        limit: usize,
-    ) -> Result<Vec<QuarantineEntry>, DbError> {
-        self.db().quarantined(store, limit)
-    }
-
     /// The store's open WHMCS breaker, if any.
     pub fn breaker(&self, store: &StoreId) -> Result<Option<Breaker>, DbError> {
         self.db().breaker(store)
