@@ -226,9 +226,16 @@ mod tests {
         let now = Timestamp::from_second(1_800_000_000).unwrap();
         let made = keys.create(&store, &name, now).unwrap().unwrap();
         let made = made.durable_blocking().unwrap();
-        assert!(looks_like_a_key(made.key.expose()), "{}", made.key.expose().len());
+        assert!(
+            looks_like_a_key(made.key.expose()),
+            "{}",
+            made.key.expose().len()
+        );
         let holder = keys.authenticate(made.key.expose(), now).unwrap().unwrap();
-        assert_eq!((holder.store.as_str(), holder.name.as_str()), ("5", "laptop"));
+        assert_eq!(
+            (holder.store.as_str(), holder.name.as_str()),
+            ("5", "laptop")
+        );
         let again = keys.create(&store, &name, now).unwrap();
         assert_eq!(again.err(), Some(KeyRefused::NameTaken));
         let listed = keys.list(&store).unwrap();
@@ -236,11 +243,19 @@ mod tests {
         assert_eq!(listed[0].last_used_at, Some(now), "unsaved uses are listed");
         let saved = keys.save_last_uses().unwrap().durable_blocking().unwrap();
         assert_eq!(saved, 1);
-        assert_eq!(keys.list(&store).unwrap()[0].last_used_at, Some(now), "saved");
+        assert_eq!(
+            keys.list(&store).unwrap()[0].last_used_at,
+            Some(now),
+            "saved"
+        );
         let none = keys.save_last_uses().unwrap().durable_blocking().unwrap();
         assert_eq!(none, 0);
 
-        keys.revoke(&store, &name).unwrap().unwrap().durable_blocking().unwrap();
+        keys.revoke(&store, &name)
+            .unwrap()
+            .unwrap()
+            .durable_blocking()
+            .unwrap();
         assert!(keys.authenticate(made.key.expose(), now).unwrap().is_none());
         assert!(!keys.still_valid(&holder, now).unwrap());
         assert!(keys.revoke(&store, &name).unwrap().is_none());
@@ -251,7 +266,13 @@ mod tests {
     fn tokens_of_another_shape_are_refused_without_a_lookup() {
         let (_dir, keys) = keys();
         let now = Timestamp::from_second(1_800_000_000).unwrap();
-        for token in ["", "cgk_", "cgk_AAAA", &format!("cgk_{}", "a".repeat(53)), "admin"] {
+        for token in [
+            "",
+            "cgk_",
+            "cgk_AAAA",
+            &format!("cgk_{}", "a".repeat(53)),
+            "admin",
+        ] {
             assert!(!looks_like_a_key(token));
             assert!(keys.authenticate(token, now).unwrap().is_none());
         }

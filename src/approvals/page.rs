@@ -227,21 +227,41 @@ mod decided_tests {
     #[test]
     fn the_approver_who_decided_reads_what_they_did_in_their_language() {
         let me = Email::parse("owner@example.com").unwrap();
-        let mine = Actor::Approver { email: me.clone(), ip: None, user_agent: None };
+        let mine = Actor::Approver {
+            email: me.clone(),
+            ip: None,
+            user_agent: None,
+        };
         let page = decided_page(&decided_by(mine.clone(), EventKind::Approve, Lang::En), &me);
-        assert!(page.contains("<h1>You approved this payment</h1>"), "{page}");
+        assert!(
+            page.contains("<h1>You approved this payment</h1>"),
+            "{page}"
+        );
         assert!(page.contains("You approved this payment on "), "{page}");
         assert!(page.contains("just now"), "{page}");
-        assert!(!page.contains(">approve<") && !page.contains("held<"), "{page}");
+        assert!(
+            !page.contains(">approve<") && !page.contains("held<"),
+            "{page}"
+        );
         let ar = decided_page(&decided_by(mine, EventKind::Reject, Lang::Ar), &me);
         assert!(ar.contains("لقد رفضت هذه الدفعة"), "{ar}");
-        assert!(ar.contains("جاري إضافة الرصيد"), "the state in Arabic: {ar}");
+        assert!(
+            ar.contains("جاري إضافة الرصيد"),
+            "the state in Arabic: {ar}"
+        );
         assert!(!ar.contains("crediting"), "{ar}");
 
         let other = Email::parse("partner@example.com").unwrap();
-        let theirs = Actor::Approver { email: other, ip: None, user_agent: None };
+        let theirs = Actor::Approver {
+            email: other,
+            ip: None,
+            user_agent: None,
+        };
         let page = decided_page(&decided_by(theirs, EventKind::Approve, Lang::En), &me);
         assert!(page.contains("This payment was already decided"), "{page}");
-        assert!(page.contains("Approved by partner@example.com on "), "{page}");
+        assert!(
+            page.contains("Approved by partner@example.com on "),
+            "{page}"
+        );
     }
 }

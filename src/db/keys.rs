@@ -226,7 +226,9 @@ pub fn search_kept() -> Vec<u8> {
 
 /// A payment's entry in the search by phone.
 pub fn by_phone(phone: &Phone, store: &StoreId, id: &PaymentId) -> Vec<u8> {
-    phone_search(phone, Some(store)).bytes(id.as_str().as_bytes()).build()
+    phone_search(phone, Some(store))
+        .bytes(id.as_str().as_bytes())
+        .build()
 }
 
 /// Where the search by phone looks (in one store, or in all).

@@ -37,12 +37,12 @@ pub use durability::Durable;
 pub use error::{DbError, Invariant, Tree};
 pub use outbox::{ApproverSend, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, SendOutcome};
 pub use pages::{Cursor, CursorError, Page};
-pub use reads::PageResult;
-pub use store_keys::{KeyHash, StoreKeyRecord};
 pub use quarantine::{QuarantineEntry, QuarantineReason};
+pub use reads::PageResult;
 pub use records::{
     AuditEntry, AuditEvent, Claim, Deadline, PaymentRecord, PaymentSummary, TransactionRecord,
 };
+pub use store_keys::{KeyHash, StoreKeyRecord};
 pub use timers::DueTimer;
 pub use tx::{TxResult, WriteTx, abort};
 

@@ -145,11 +145,7 @@ impl Scan<'_> {
     }
 
     /// The part of `prefix`'s keys still to read after `cursor`, if any.
-    fn range(
-        &self,
-        prefix: &[u8],
-        cursor: Option<&Cursor>,
-    ) -> Option<KeyRange> {
+    fn range(&self, prefix: &[u8], cursor: Option<&Cursor>) -> Option<KeyRange> {
         let end = successor(prefix);
         let upper = || end.clone().map_or(Bound::Unbounded, Bound::Excluded);
         let lower = Bound::Included(prefix.to_vec());
@@ -213,7 +209,17 @@ mod tests {
         let keys: &[&[u8]] = &[b"a1", b"a2", b"a3", b"b", b"c1", b"c2", b"c\xff", b"d"];
         let (_dir, tree) = tree(keys);
         let up = all_pages(&tree, &[b"c", b"a"], Direction::Ascending);
-        assert_eq!(up, vec![b"a1".to_vec(), b"a2".into(), b"a3".into(), b"c1".into(), b"c2".into(), b"c\xff".into()]);
+        assert_eq!(
+            up,
+            vec![
+                b"a1".to_vec(),
+                b"a2".into(),
+                b"a3".into(),
+                b"c1".into(),
+                b"c2".into(),
+                b"c\xff".into()
+            ]
+        );
         let down = all_pages(&tree, &[b"a", b"c"], Direction::Descending);
         let mut reversed = up.clone();
         reversed.reverse();
@@ -255,7 +261,10 @@ mod tests {
             limit: 1,
             scan_max: 1,
         };
-        assert_eq!(scan.run(Some(&foreign), |_, _| Ok(Some(()))).unwrap(), Err(CursorError));
+        assert_eq!(
+            scan.run(Some(&foreign), |_, _| Ok(Some(()))).unwrap(),
+            Err(CursorError)
+        );
         for bad in ["", "!!!", "a=b", &"A".repeat(600)] {
             assert_eq!(Cursor::decode(bad), Err(CursorError), "{bad}");
         }

@@ -178,9 +178,8 @@ impl Db {
 
     /// A page of store ids, in id order.
     pub fn stores_page(&self, cursor: Option<&Cursor>, limit: usize) -> PageResult<StoreId> {
-        let is_store_id = |c: &Cursor| {
-            std::str::from_utf8(c.key()).is_ok_and(|t| StoreId::parse(t).is_ok())
-        };
+        let is_store_id =
+            |c: &Cursor| std::str::from_utf8(c.key()).is_ok_and(|t| StoreId::parse(t).is_ok());
         if cursor.is_some_and(|c| !is_store_id(c)) {
             return Ok(Err(CursorError));
         }

@@ -56,7 +56,10 @@ pub(super) fn keep_search_entries(
     index.apply_batch(batch)?;
     index.flush()?;
     if total > 0 {
-        tracing::info!(payments = total, "search entries written for existing payments");
+        tracing::info!(
+            payments = total,
+            "search entries written for existing payments"
+        );
     }
     Ok(())
 }
@@ -94,7 +97,12 @@ impl Db {
         )
     }
 
-    fn search(&self, prefix: Vec<u8>, cursor: Option<&Cursor>, limit: usize) -> PageResult<PaymentId> {
+    fn search(
+        &self,
+        prefix: Vec<u8>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> PageResult<PaymentId> {
         let scan = Scan {
             tree: self.tree(Tree::Index),
             prefixes: vec![prefix],

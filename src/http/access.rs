@@ -121,7 +121,11 @@ pub fn principal_of(app: &App, token: &str, now: Timestamp) -> Result<Option<Pri
 /// The principal of an admin API request's bearer token. No or a wrong
 /// token is `401`; wrong tokens are limited per client address (`429`),
 /// so guessing is slow.
-pub fn authenticate(app: &App, client: &Client, headers: &HeaderMap) -> Result<Principal, ApiError> {
+pub fn authenticate(
+    app: &App,
+    client: &Client,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
     let principal = match auth::bearer(headers) {
         Some(token) => principal_of(app, token, app.clock.now())?,
         None => None,
@@ -159,7 +163,10 @@ mod tests {
         assert_eq!(key.require_admin().unwrap_err().status(), 403);
         assert_eq!(key.list_scope(None).unwrap_err().status(), 403);
         assert_eq!(key.list_scope(Some(six.clone())).unwrap_err().status(), 404);
-        assert_eq!(key.list_scope(Some(five.clone())).unwrap(), Some(five.clone()));
+        assert_eq!(
+            key.list_scope(Some(five.clone())).unwrap(),
+            Some(five.clone())
+        );
         assert_eq!(key.operator().to_string(), "key:laptop");
 
         let admin = Principal::Admin;

@@ -46,9 +46,7 @@ pub async fn route(
         }
         (["payments"], &Method::GET) => list_payments(&app, &who, &req),
         (["payments", id], &Method::GET) => payment_detail(&app, &who, id),
-        (["payments", id, action], &Method::POST) => {
-            act(&app, &who, client, id, action, req).await
-        }
+        (["payments", id, action], &Method::POST) => act(&app, &who, client, id, action, req).await,
         (["transactions"], &Method::GET) => transactions(&app, &who, &req),
         (["quarantine"], &Method::GET) => quarantine(&app, &who, &req),
         (
@@ -259,9 +257,17 @@ fn transactions(
     let unclaimed = matches!(params.get("unclaimed"), Some("true" | "1"));
     let page = app
         .payments
-        .transactions_page(&store, unclaimed, cursor(&params)?.as_ref(), limit(&params)?)?
+        .transactions_page(
+            &store,
+            unclaimed,
+            cursor(&params)?.as_ref(),
+            limit(&params)?,
+        )?
         .map_err(|_| bad_cursor())?;
-    Ok(page_reply("transactions", &page.map(|tx| TransactionView::new(&tx))))
+    Ok(page_reply(
+        "transactions",
+        &page.map(|tx| TransactionView::new(&tx)),
+    ))
 }
 
 fn quarantine(

@@ -48,14 +48,20 @@ pub async fn route(
                 .into_iter()
                 .map(|k| json!({"name": k.name, "created_at": k.created_at, "last_used_at": k.last_used_at}))
                 .collect();
-            Ok(json(StatusCode::OK, &json!({"status": true, "keys": listed})))
+            Ok(json(
+                StatusCode::OK,
+                &json!({"status": true, "keys": listed}),
+            ))
         }
         ([name], &Method::DELETE) => {
             let name = KeyName::parse(name).map_err(|_| ApiError::NotFound)?;
             let revoked = keys.revoke(&store, &name)?.ok_or(ApiError::NotFound)?;
             let revoked = revoked.durable().await?;
             tracing::info!(store_id = %store, key = %revoked.name, "store key revoked");
-            Ok(json(StatusCode::OK, &json!({"status": true, "revoked": revoked.name})))
+            Ok(json(
+                StatusCode::OK,
+                &json!({"status": true, "revoked": revoked.name}),
+            ))
         }
         ([] | [_], _) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound),

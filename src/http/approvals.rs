@@ -229,10 +229,9 @@ async fn record_decision(
             html(StatusCode::FORBIDDEN, error_page(lang, en, ar))
         }
         Ok(Err(_)) => match load(app, token) {
-            Ok((claims, _, view)) => html(
-                StatusCode::CONFLICT,
-                decided_page(&view, &claims.approver),
-            ),
+            Ok((claims, _, view)) => {
+                html(StatusCode::CONFLICT, decided_page(&view, &claims.approver))
+            }
             Err(page) => page,
         },
         Err(e) => {

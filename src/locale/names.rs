@@ -105,8 +105,10 @@ mod tests {
     #[test]
     fn every_state_and_event_has_words_in_both_languages() {
         for lang in [Lang::En, Lang::Ar] {
-            let states: std::collections::HashSet<_> =
-                StateName::ALL.iter().map(|s| state_name(*s, lang)).collect();
+            let states: std::collections::HashSet<_> = StateName::ALL
+                .iter()
+                .map(|s| state_name(*s, lang))
+                .collect();
             assert_eq!(states.len(), StateName::ALL.len(), "distinct names");
             for event in EventKind::ALL {
                 assert!(!event_text(event, lang).is_empty());

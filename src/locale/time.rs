@@ -13,13 +13,27 @@ const MONTHS_EN: [&str; 12] = [
 ];
 /// The month names Egypt uses.
 const MONTHS_AR: [&str; 12] = [
-    "يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر",
-    "نوفمبر", "ديسمبر",
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
 ];
 
 /// The date and clock, then how far away: `2 Dec 2026, 08:06 — in 2 days`.
 pub fn when(at: Timestamp, now: Timestamp, zone: &TimeZone, lang: Lang) -> String {
-    format!("{} — {}", date_time(at, zone, lang), relative(at, now, lang))
+    format!(
+        "{} — {}",
+        date_time(at, zone, lang),
+        relative(at, now, lang)
+    )
 }
 
 /// `2 Dec 2026, 08:06` (`2 ديسمبر 2026، 08:06`), in `zone`.
@@ -131,8 +145,14 @@ mod tests {
     fn the_issue_s_example_reads_as_a_person_says_it() {
         let at: Timestamp = "2026-12-02T06:06:03.832653677Z".parse().unwrap();
         let now = at - jiff::SignedDuration::from_secs(47 * 3600 + 59 * 60);
-        assert_eq!(when(at, now, &cairo(), Lang::En), "2 Dec 2026, 08:06 — in 2 days");
-        assert_eq!(when(at, now, &cairo(), Lang::Ar), "2 ديسمبر 2026، 08:06 — بعد يومين");
+        assert_eq!(
+            when(at, now, &cairo(), Lang::En),
+            "2 Dec 2026, 08:06 — in 2 days"
+        );
+        assert_eq!(
+            when(at, now, &cairo(), Lang::Ar),
+            "2 ديسمبر 2026، 08:06 — بعد يومين"
+        );
     }
 
     #[test]

@@ -53,7 +53,10 @@ impl OperatorAction {
                 EDGES.iter().any(|e| {
                     e.from == state
                         && e.event == action.event_kind()
-                        && matches!(e.actors, ActorRule::Operator | ActorRule::ApproverOrOperator)
+                        && matches!(
+                            e.actors,
+                            ActorRule::Operator | ActorRule::ApproverOrOperator
+                        )
                 })
             })
             .collect()
@@ -133,13 +136,23 @@ mod tests {
     #[test]
     fn operators_are_offered_exactly_the_table_s_operator_edges() {
         use OperatorAction as A;
-        assert_eq!(OperatorAction::available_in(StateName::Held), vec![A::Approve, A::Reject]);
-        assert_eq!(OperatorAction::available_in(StateName::CreditFailed), vec![A::Reject, A::Retry]);
+        assert_eq!(
+            OperatorAction::available_in(StateName::Held),
+            vec![A::Approve, A::Reject]
+        );
+        assert_eq!(
+            OperatorAction::available_in(StateName::CreditFailed),
+            vec![A::Reject, A::Retry]
+        );
         assert_eq!(
             OperatorAction::available_in(StateName::CreditUnknown),
             vec![A::Retry, A::MarkCredited]
         );
-        for state in [StateName::Searching, StateName::Crediting, StateName::Credited] {
+        for state in [
+            StateName::Searching,
+            StateName::Crediting,
+            StateName::Credited,
+        ] {
             assert!(OperatorAction::available_in(state).is_empty(), "{state}");
         }
     }

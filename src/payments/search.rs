@@ -78,9 +78,9 @@ impl Payments {
                 page.map_or_else(|_| Ok(Vec::new()), |p| self.records(p).map(|p| p.items))?
             }
             SearchTerm::Client(client) => {
-                let page = self
-                    .db()
-                    .payments_by_client(*client, store, None, SEARCH_RESULTS_MAX)?;
+                let page =
+                    self.db()
+                        .payments_by_client(*client, store, None, SEARCH_RESULTS_MAX)?;
                 page.map_or_else(|_| Ok(Vec::new()), |p| self.records(p).map(|p| p.items))?
             }
         };
@@ -123,7 +123,12 @@ mod tests {
 
     #[test]
     fn a_query_means_what_it_can_parse_as() {
-        let kinds = |q: &str| -> Vec<&str> { SearchTerm::meanings(q).iter().map(SearchTerm::kind).collect() };
+        let kinds = |q: &str| -> Vec<&str> {
+            SearchTerm::meanings(q)
+                .iter()
+                .map(SearchTerm::kind)
+                .collect()
+        };
         assert_eq!(kinds("pay_abcdefghijklmnopqrstuvwxyz"), vec!["payment"]);
         assert_eq!(kinds("01012345678"), vec!["phone", "trans_id"]);
         assert_eq!(kinds("42"), vec!["client", "trans_id"]);

@@ -137,7 +137,10 @@ impl Payments {
             problems.push(format!("{}: deadline without a timer", r.id));
         }
         if !self.db().has_search_entries(r)? {
-            problems.push(format!("{}: missing from the search by phone or client", r.id));
+            problems.push(format!(
+                "{}: missing from the search by phone or client",
+                r.id
+            ));
         }
         Ok(())
     }

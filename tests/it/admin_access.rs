@@ -43,7 +43,12 @@ impl Callers {
 async fn callers(daemon: &TestDaemon) -> Callers {
     let revoked = daemon.store_key(OWN, "gone").await;
     let gone = daemon
-        .admin_as(Method::DELETE, &format!("/admin/stores/{OWN}/keys/gone"), Some(&daemon.admin_token), None)
+        .admin_as(
+            Method::DELETE,
+            &format!("/admin/stores/{OWN}/keys/gone"),
+            Some(&daemon.admin_token),
+            None,
+        )
         .await;
     assert_eq!(gone.status, 200, "{gone:?}");
     Callers {
@@ -65,22 +70,102 @@ async fn every_admin_route_answers_each_kind_of_caller_as_the_access_rules_say()
     let settings = json!({"name": "Renamed", "anti_spam": {"enabled": true, "approvers": ["owner@example.com"]}});
     // (method, path, body, [admin, own, other, revoked, none])
     let rows: Vec<(Method, String, Option<Value>, [u16; 5])> = vec![
-        (Method::GET, format!("/admin/stores/{OWN}"), None, [200, 200, 404, 401, 401]),
-        (Method::PUT, format!("/admin/stores/{OWN}"), Some(settings.clone()), [200, 200, 404, 401, 401]),
-        (Method::PUT, "/admin/stores/77".into(), Some(settings.clone()), [201, 404, 404, 401, 401]),
-        (Method::POST, format!("/admin/stores/{OWN}/preflight"), None, [200, 200, 404, 401, 401]),
-        (Method::GET, format!("/admin/stores/{OWN}/keys"), None, [200, 403, 403, 401, 401]),
-        (Method::POST, format!("/admin/stores/{OWN}/keys"), Some(json!({"name": "fresh"})), [201, 403, 403, 401, 401]),
-        (Method::DELETE, format!("/admin/stores/{OWN}/keys/fresh"), None, [200, 403, 403, 401, 401]),
-        (Method::GET, format!("/admin/payments?store_id={OWN}"), None, [200, 200, 404, 401, 401]),
-        (Method::GET, "/admin/payments?state=held".into(), None, [200, 403, 403, 401, 401]),
-        (Method::GET, format!("/admin/payments/{payment}"), None, [200, 200, 404, 401, 401]),
-        (Method::POST, format!("/admin/payments/{payment}/retry"), None, [409, 409, 404, 401, 401]),
-        (Method::POST, format!("/admin/payments/{payment}/mark_credited"), None, [409, 409, 404, 401, 401]),
-        (Method::GET, format!("/admin/transactions?store_id={OWN}"), None, [200, 200, 404, 401, 401]),
-        (Method::GET, format!("/admin/transactions?store_id={OTHER}"), None, [200, 404, 200, 401, 401]),
-        (Method::GET, format!("/admin/quarantine?store_id={OWN}"), None, [200, 200, 404, 401, 401]),
-        (Method::GET, "/admin/quarantine".into(), None, [200, 403, 403, 401, 401]),
+        (
+            Method::GET,
+            format!("/admin/stores/{OWN}"),
+            None,
+            [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::PUT,
+            format!("/admin/stores/{OWN}"),
+            Some(settings.clone()),
+            [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::PUT,
+            "/admin/stores/77".into(),
+            Some(settings.clone()),
+            [201, 404, 404, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/stores/{OWN}/preflight"),
+            None,
+            [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::GET,
+            format!("/admin/stores/{OWN}/keys"),
+            None,
+            [200, 403, 403, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/stores/{OWN}/keys"),
+            Some(json!({"name": "fresh"})),
+            [201, 403, 403, 401, 401],
+        ),
+        (
+            Method::DELETE,
+            format!("/admin/stores/{OWN}/keys/fresh"),
+            None,
+            [200, 403, 403, 401, 401],
+        ),
+        (
+            Method::GET,
+            format!("/admin/payments?store_id={OWN}"),
+            None,
+            [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::GET,
+            "/admin/payments?state=held".into(),
+            None,
+            [200, 403, 403, 401, 401],
+        ),
+        (
+            Method::GET,
+            format!("/admin/payments/{payment}"),
+            None,
+            [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/payments/{payment}/retry"),
+            None,
+            [409, 409, 404, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/payments/{payment}/mark_credited"),
+            None,
+            [409, 409, 404, 401, 401],
+        ),
+        (
+            Method::GET,
+            format!("/admin/transactions?store_id={OWN}"),
+            None,
+            [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::GET,
+            format!("/admin/transactions?store_id={OTHER}"),
+            None,
+            [200, 404, 200, 401, 401],
+        ),
+        (
+            Method::GET,
+            format!("/admin/quarantine?store_id={OWN}"),
+            None,
+            [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::GET,
+            "/admin/quarantine".into(),
+            None,
+            [200, 403, 403, 401, 401],
+        ),
     ];
     let mut wrong = Vec::new();
     for (method, path, body, expected) in &rows {
@@ -89,9 +174,14 @@ async fn every_admin_route_answers_each_kind_of_caller_as_the_access_rules_say()
         let tokens = who.tokens();
         for i in [1, 2, 3, 4, 0] {
             let (caller, token) = tokens[i];
-            let answer = daemon.admin_as(method.clone(), path, token, body.as_ref()).await;
+            let answer = daemon
+                .admin_as(method.clone(), path, token, body.as_ref())
+                .await;
             if answer.status.as_u16() != expected[i] {
-                wrong.push(format!("{method} {path} as {caller}: {} {}", answer.status, answer.body));
+                wrong.push(format!(
+                    "{method} {path} as {caller}: {} {}",
+                    answer.status, answer.body
+                ));
             }
         }
     }
@@ -104,14 +194,22 @@ async fn decisions_name_their_key_and_another_store_s_payment_reads_as_unknown()
     holding_store(&daemon, OWN).await;
     holding_store(&daemon, OTHER).await;
     let who = callers(&daemon).await;
-    let (by_key, by_admin, by_other) = (held(&daemon, OWN, 1).await, held(&daemon, OWN, 2).await, held(&daemon, OWN, 3).await);
+    let (by_key, by_admin, by_other) = (
+        held(&daemon, OWN, 1).await,
+        held(&daemon, OWN, 2).await,
+        held(&daemon, OWN, 3).await,
+    );
 
     let approve = |id: &str| format!("/admin/payments/{id}/approve");
     let reject = |id: &str| format!("/admin/payments/{id}/reject");
     let note = json!({"note": "checked with the customer"});
-    let mine = daemon.admin_as(Method::POST, &approve(&by_key), Some(&who.own), Some(&note)).await;
+    let mine = daemon
+        .admin_as(Method::POST, &approve(&by_key), Some(&who.own), Some(&note))
+        .await;
     assert_eq!(mine.status, 200, "{mine:?}");
-    let admin = daemon.admin_as(Method::POST, &reject(&by_admin), Some(&who.admin), None).await;
+    let admin = daemon
+        .admin_as(Method::POST, &reject(&by_admin), Some(&who.admin), None)
+        .await;
     assert_eq!(admin.status, 200, "{admin:?}");
     for (id, by) in [(&by_key, "key:own"), (&by_admin, "admin")] {
         let detail = daemon.admin_get(&format!("/admin/payments/{id}")).await;
@@ -128,15 +226,34 @@ async fn decisions_name_their_key_and_another_store_s_payment_reads_as_unknown()
         (Method::GET, format!("/admin/payments/{by_other}")),
         (Method::POST, approve(&by_other)),
     ] {
-        let real = daemon.admin_as(method.clone(), &path, Some(&who.other), None).await;
+        let real = daemon
+            .admin_as(method.clone(), &path, Some(&who.other), None)
+            .await;
         let fake = path.replace(&by_other, unknown);
         let fake = daemon.admin_as(method, &fake, Some(&who.other), None).await;
-        assert_eq!((real.status.as_u16(), &real.body), (404, &fake.body), "{path}");
+        assert_eq!(
+            (real.status.as_u16(), &real.body),
+            (404, &fake.body),
+            "{path}"
+        );
     }
-    let unknown_store = daemon.admin_as(Method::GET, "/admin/stores/999", Some(&who.other), None).await;
-    let own_store = daemon.admin_as(Method::GET, &format!("/admin/stores/{OWN}"), Some(&who.other), None).await;
+    let unknown_store = daemon
+        .admin_as(Method::GET, "/admin/stores/999", Some(&who.other), None)
+        .await;
+    let own_store = daemon
+        .admin_as(
+            Method::GET,
+            &format!("/admin/stores/{OWN}"),
+            Some(&who.other),
+            None,
+        )
+        .await;
     assert_eq!(own_store.body, unknown_store.body);
-    assert_eq!(daemon.version_and_state(&by_other).await.1, "held", "nothing changed");
+    assert_eq!(
+        daemon.version_and_state(&by_other).await.1,
+        "held",
+        "nothing changed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -146,14 +263,27 @@ async fn a_key_is_shown_once_survives_a_restart_and_fails_at_once_when_revoked()
     let key = daemon.store_key(OWN, "laptop").await;
     assert!(key.starts_with("cgk_") && key.len() >= 40, "{key}");
     let taken = daemon
-        .admin_post(&format!("/admin/stores/{OWN}/keys"), &json!({"name": "laptop"}))
+        .admin_post(
+            &format!("/admin/stores/{OWN}/keys"),
+            &json!({"name": "laptop"}),
+        )
         .await;
     assert_eq!(taken.status, 409);
     let bad_name = daemon
-        .admin_post(&format!("/admin/stores/{OWN}/keys"), &json!({"name": "<b>x</b>"}))
+        .admin_post(
+            &format!("/admin/stores/{OWN}/keys"),
+            &json!({"name": "<b>x</b>"}),
+        )
         .await;
     assert_eq!(bad_name.status, 400);
-    let used = daemon.admin_as(Method::GET, &format!("/admin/stores/{OWN}"), Some(&key), None).await;
+    let used = daemon
+        .admin_as(
+            Method::GET,
+            &format!("/admin/stores/{OWN}"),
+            Some(&key),
+            None,
+        )
+        .await;
     assert_eq!(used.status, 200);
 
     let listed = daemon.admin_get(&format!("/admin/stores/{OWN}/keys")).await;
@@ -161,22 +291,52 @@ async fn a_key_is_shown_once_survives_a_restart_and_fails_at_once_when_revoked()
     assert!(!text.contains(&key), "the key is never listed: {text}");
     let entry = &listed.body["keys"][0];
     assert_eq!(entry["name"], "laptop");
-    assert!(entry["created_at"].is_string() && entry["last_used_at"].is_string(), "{entry}");
+    assert!(
+        entry["created_at"].is_string() && entry["last_used_at"].is_string(),
+        "{entry}"
+    );
 
     let daemon = daemon.restart().await;
-    let after = daemon.admin_as(Method::GET, &format!("/admin/stores/{OWN}"), Some(&key), None).await;
+    let after = daemon
+        .admin_as(
+            Method::GET,
+            &format!("/admin/stores/{OWN}"),
+            Some(&key),
+            None,
+        )
+        .await;
     assert_eq!(after.status, 200, "the key survives a restart");
     let listed = daemon.admin_get(&format!("/admin/stores/{OWN}/keys")).await;
-    assert!(listed.body["keys"][0]["last_used_at"].is_string(), "last use was saved at the stop");
+    assert!(
+        listed.body["keys"][0]["last_used_at"].is_string(),
+        "last use was saved at the stop"
+    );
 
     let revoked = daemon
-        .admin_as(Method::DELETE, &format!("/admin/stores/{OWN}/keys/laptop"), Some(&daemon.admin_token), None)
+        .admin_as(
+            Method::DELETE,
+            &format!("/admin/stores/{OWN}/keys/laptop"),
+            Some(&daemon.admin_token),
+            None,
+        )
         .await;
     assert_eq!(revoked.status, 200);
-    let next = daemon.admin_as(Method::GET, &format!("/admin/stores/{OWN}"), Some(&key), None).await;
+    let next = daemon
+        .admin_as(
+            Method::GET,
+            &format!("/admin/stores/{OWN}"),
+            Some(&key),
+            None,
+        )
+        .await;
     assert_eq!(next.status, 401, "a revoked key fails on its next request");
     let again = daemon
-        .admin_as(Method::DELETE, &format!("/admin/stores/{OWN}/keys/laptop"), Some(&daemon.admin_token), None)
+        .admin_as(
+            Method::DELETE,
+            &format!("/admin/stores/{OWN}/keys/laptop"),
+            Some(&daemon.admin_token),
+            None,
+        )
         .await;
     assert_eq!(again.status, 404);
 }
@@ -212,7 +372,9 @@ async fn lists_page_by_cursor_past_what_one_page_holds() {
     assert_eq!(sorted, made, "every payment once");
     assert!(pages >= 3);
     for bad in ["%00", "not-a-cursor!", "AAAA"] {
-        let answer = daemon.admin_get(&format!("/admin/payments?state=held&cursor={bad}")).await;
+        let answer = daemon
+            .admin_get(&format!("/admin/payments?state=held&cursor={bad}"))
+            .await;
         assert_eq!(answer.status, 400, "{bad}: {answer:?}");
     }
 }
@@ -237,23 +399,50 @@ async fn store_keys_and_sessions_never_reach_the_log() {
     let daemon = Binary::start(&config, &data);
     let admin = daemon.admin_token.clone();
     let call = |method: Method, path: &str, token: &str, body: Option<Value>| {
-        let mut req = daemon.http.request(method, daemon.url(path)).bearer_auth(token);
+        let mut req = daemon
+            .http
+            .request(method, daemon.url(path))
+            .bearer_auth(token);
         if let Some(body) = body {
             req = req.json(&body);
         }
         req.send()
     };
-    let put = call(Method::PUT, "/admin/stores/5", &admin, Some(json!({"name": "Five"}))).await.unwrap();
+    let put = call(
+        Method::PUT,
+        "/admin/stores/5",
+        &admin,
+        Some(json!({"name": "Five"})),
+    )
+    .await
+    .unwrap();
     assert!(put.status().is_success());
-    let made: Value = call(Method::POST, "/admin/stores/5/keys", &admin, Some(json!({"name": "laptop"})))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let made: Value = call(
+        Method::POST,
+        "/admin/stores/5/keys",
+        &admin,
+        Some(json!({"name": "laptop"})),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let key = made["key"].as_str().unwrap().to_owned();
-    assert_eq!(call(Method::GET, "/admin/stores/5", &key, None).await.unwrap().status(), 200);
-    assert_eq!(call(Method::GET, "/admin/payments?store_id=5", &key, None).await.unwrap().status(), 200);
+    assert_eq!(
+        call(Method::GET, "/admin/stores/5", &key, None)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        call(Method::GET, "/admin/payments?store_id=5", &key, None)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let console = Console {
         base: daemon.base.clone(),
@@ -265,24 +454,51 @@ async fn store_keys_and_sessions_never_reach_the_log() {
     let login_cookie = form.cookie_pair("cashgate_login").unwrap();
     let csrf = hidden(&form.body, "csrf").unwrap();
     let signed = console
-        .post_raw("/console/login", &[("token", &key), ("csrf", &csrf)], Some(&login_cookie))
+        .post_raw(
+            "/console/login",
+            &[("token", &key), ("csrf", &csrf)],
+            Some(&login_cookie),
+        )
         .await;
     assert_eq!(signed.status, 303);
     let session = signed.cookie_pair("cashgate_session").unwrap();
-    let mut failed = Console { session: None, ..console };
+    let mut failed = Console {
+        session: None,
+        ..console
+    };
     assert_eq!(failed.try_sign_in(&format!("{key}x")).await, 401);
     failed.session = Some(session.clone());
     assert_eq!(failed.get("/console").await.status, 200);
 
-    let revoked = call(Method::DELETE, "/admin/stores/5/keys/laptop", &admin, None).await.unwrap();
+    let revoked = call(Method::DELETE, "/admin/stores/5/keys/laptop", &admin, None)
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), 200);
-    assert_eq!(call(Method::GET, "/admin/stores/5", &key, None).await.unwrap().status(), 401);
+    assert_eq!(
+        call(Method::GET, "/admin/stores/5", &key, None)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     let lines = daemon.log_lines();
-    assert!(lines.len() > 20, "the log is being read: {} lines", lines.len());
-    assert!(lines.iter().any(|l| l.contains("store key created")), "the log names the key's creation");
-    let secret_parts = [key.as_str(), &key[4..], &key[20..40], session.split('=').nth(1).unwrap()];
+    assert!(
+        lines.len() > 20,
+        "the log is being read: {} lines",
+        lines.len()
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("store key created")),
+        "the log names the key's creation"
+    );
+    let secret_parts = [
+        key.as_str(),
+        &key[4..],
+        &key[20..40],
+        session.split('=').nth(1).unwrap(),
+    ];
     for line in &lines {
         for part in secret_parts {
             assert!(!line.contains(part), "a secret reached the log: {line}");

@@ -141,7 +141,10 @@ async fn an_approver_approves_from_the_emailed_link_on_a_phone() {
         decided.contains("You approved this payment on ") && decided.contains("just now"),
         "{decided}"
     );
-    assert!(!decided.contains("T0") && !decided.contains("held"), "no raw times or states: {decided}");
+    assert!(
+        !decided.contains("T0") && !decided.contains("held"),
+        "no raw times or states: {decided}"
+    );
     assert_fits(&phone).await;
     phone.screenshot_for_docs("approval-en-360-decided").await;
 
@@ -214,8 +217,14 @@ async fn the_arabic_approval_page_reads_right_to_left_and_decides() {
     phone.wait_for(NO_FORM).await;
     assert_eq!(phone.text("h1").await, "لقد وافقت على هذه الدفعة");
     let decided = phone.text("body").await;
-    assert!(decided.contains("لقد وافقت على هذه الدفعة في") && decided.contains("الآن"), "{decided}");
-    assert!(!decided.contains("approve") && !decided.contains("crediting"), "no English words: {decided}");
+    assert!(
+        decided.contains("لقد وافقت على هذه الدفعة في") && decided.contains("الآن"),
+        "{decided}"
+    );
+    assert!(
+        !decided.contains("approve") && !decided.contains("crediting"),
+        "no English words: {decided}"
+    );
     assert_fits(&phone).await;
     phone.screenshot_for_docs("approval-ar-360-decided").await;
     let (state, decision) = state_and_decision(&daemon, &id).await;

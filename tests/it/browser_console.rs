@@ -31,7 +31,10 @@ async fn assert_clean(browser: &mut Browser, origin: &str, expected: &[(&str, u1
     let widths = browser
         .eval("return [document.documentElement.scrollWidth, window.innerWidth]")
         .await;
-    assert!(widths[0].as_u64() <= widths[1].as_u64(), "page {widths} wider than the screen");
+    assert!(
+        widths[0].as_u64() <= widths[1].as_u64(),
+        "page {widths} wider than the screen"
+    );
     let errors = browser.console_errors().await;
     let is_expected = |message: &str, (path, status): &(&str, u16)| {
         message.starts_with(&format!("{origin}{path} "))
@@ -39,7 +42,9 @@ async fn assert_clean(browser: &mut Browser, origin: &str, expected: &[(&str, u1
     };
     for wanted in expected {
         assert!(
-            errors.iter().any(|e| e.source == "network" && is_expected(&e.message, wanted)),
+            errors
+                .iter()
+                .any(|e| e.source == "network" && is_expected(&e.message, wanted)),
             "no {wanted:?} among {errors:#?}"
         );
     }
@@ -49,15 +54,22 @@ async fn assert_clean(browser: &mut Browser, origin: &str, expected: &[(&str, u1
         .collect();
     assert!(unexpected.is_empty(), "console errors: {unexpected:#?}");
     let elsewhere = browser.requests_to_other_origins(origin).await;
-    assert!(elsewhere.is_empty(), "requests to other origins: {elsewhere:#?}");
+    assert!(
+        elsewhere.is_empty(),
+        "requests to other origins: {elsewhere:#?}"
+    );
 }
 
 async fn sign_in(browser: &Browser, daemon: &TestDaemon, token: &str) {
     browser.goto(&daemon.url("/console")).await;
-    browser.wait_for("document.querySelector('form.login') !== null").await;
+    browser
+        .wait_for("document.querySelector('form.login') !== null")
+        .await;
     browser.fill("#token", token).await;
     browser.click(SIGN_IN).await;
-    browser.wait_for("document.querySelector('form.logout') !== null").await;
+    browser
+        .wait_for("document.querySelector('form.logout') !== null")
+        .await;
 }
 
 async fn two_stores(daemon: &TestDaemon) -> (String, String, String) {
@@ -75,58 +87,118 @@ async fn a_merchant_approves_on_a_phone_and_sees_nothing_of_other_stores() {
     let (mine, spare, theirs) = two_stores(&daemon).await;
     let key = daemon.store_key(OWN, "phone").await;
     let origin = daemon.url("");
-    let (mut phone, mut desk) = tokio::join!(Browser::open(MOBILE, "en"), Browser::open(DESKTOP, "en"));
+    let (mut phone, mut desk) =
+        tokio::join!(Browser::open(MOBILE, "en"), Browser::open(DESKTOP, "en"));
 
     sign_in(&phone, &daemon, &key).await;
     assert_eq!(phone.text("h1").await, "Overview");
     let overview = phone.text("main").await;
-    assert!(overview.contains("Store 5") && !overview.contains("Store 6"), "{overview}");
+    assert!(
+        overview.contains("Store 5") && !overview.contains("Store 6"),
+        "{overview}"
+    );
     phone.screenshot_for_docs("console-en-360-overview").await;
     sign_in(&desk, &daemon, &key).await;
-    desk.screenshot_for_docs("console-en-desktop-overview").await;
+    desk.screenshot_for_docs("console-en-desktop-overview")
+        .await;
 
     // The customer's payment is held; its poll waits for a change.
     let waiting = {
-        let poll = daemon.http.get(daemon.url(&format!("/api/payments/{mine}?wait=20&state=held")));
-        tokio::spawn(async move { poll.send().await.unwrap().json::<serde_json::Value>().await.unwrap() })
+        let poll = daemon
+            .http
+            .get(daemon.url(&format!("/api/payments/{mine}?wait=20&state=held")));
+        tokio::spawn(async move {
+            poll.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        })
     };
-    phone.goto(&daemon.url(&format!("/console/payments/{mine}"))).await;
+    phone
+        .goto(&daemon.url(&format!("/console/payments/{mine}")))
+        .await;
     let detail = phone.text("main").await;
-    for needle in ["014400000001", "01012345678", "101.00", "first payment from this phone", "Check received"] {
+    for needle in [
+        "014400000001",
+        "01012345678",
+        "101.00",
+        "first payment from this phone",
+        "Check received",
+    ] {
         assert!(detail.contains(needle), "the page lacks {needle}: {detail}");
     }
     phone.screenshot_for_docs("console-en-360-payment").await;
-    desk.goto(&daemon.url(&format!("/console/payments/{mine}"))).await;
+    desk.goto(&daemon.url(&format!("/console/payments/{mine}")))
+        .await;
     desk.screenshot_for_docs("console-en-desktop-payment").await;
-    phone.fill("form.actions input[name=note]", "paid at the shop").await;
+    phone
+        .fill("form.actions input[name=note]", "paid at the shop")
+        .await;
     phone.click("button.action-approve").await;
-    phone.wait_for("document.querySelector('.summary [data-state]').dataset.state !== 'held'").await;
-    let flipped = tokio::time::timeout(Duration::from_secs(20), waiting).await.unwrap().unwrap();
-    assert!(["crediting", "credited"].contains(&flipped["state"].as_str().unwrap()), "{flipped}");
+    phone
+        .wait_for("document.querySelector('.summary [data-state]').dataset.state !== 'held'")
+        .await;
+    let flipped = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        ["crediting", "credited"].contains(&flipped["state"].as_str().unwrap()),
+        "{flipped}"
+    );
     assert_eq!(flipped["requires_verification"], false);
-    let history = daemon.admin_get(&format!("/admin/payments/{mine}")).await.body["history"].clone();
-    let decision = history.as_array().unwrap().iter().find(|h| h["event"] == "approve").unwrap().clone();
+    let history = daemon
+        .admin_get(&format!("/admin/payments/{mine}"))
+        .await
+        .body["history"]
+        .clone();
+    let decision = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["event"] == "approve")
+        .unwrap()
+        .clone();
     assert_eq!(decision["actor"]["by"], "key:phone");
     assert_eq!(decision["reason"], "paid at the shop");
 
     // Another store's payment, by URL: not found, and nothing of it shown.
-    phone.goto(&daemon.url(&format!("/console/payments/{theirs}"))).await;
+    phone
+        .goto(&daemon.url(&format!("/console/payments/{theirs}")))
+        .await;
     assert_eq!(phone.text("h1").await, "There is nothing here.");
     assert!(!phone.text("body").await.contains("Store 6"));
 
     // A form that lost its CSRF token changes nothing.
-    phone.goto(&daemon.url(&format!("/console/payments/{spare}"))).await;
-    phone.eval("document.querySelectorAll('input[name=csrf]').forEach(e => e.remove()); return true").await;
+    phone
+        .goto(&daemon.url(&format!("/console/payments/{spare}")))
+        .await;
+    phone
+        .eval("document.querySelectorAll('input[name=csrf]').forEach(e => e.remove()); return true")
+        .await;
     phone.click("button.action-approve").await;
-    phone.wait_for("document.querySelector('form.actions') === null").await;
-    assert!(phone.text("h1").await.starts_with("This form was not sent from this session"));
+    phone
+        .wait_for("document.querySelector('form.actions') === null")
+        .await;
+    assert!(
+        phone
+            .text("h1")
+            .await
+            .starts_with("This form was not sent from this session")
+    );
     assert_eq!(daemon.version_and_state(&spare).await.1, "held");
 
     // Sign-out ends the session: the console asks to sign in again.
     phone.goto(&daemon.url("/console")).await;
     phone.click("form.logout button").await;
-    phone.wait_for("document.querySelector('form.login') !== null").await;
-    phone.goto(&daemon.url(&format!("/console/payments/{spare}"))).await;
+    phone
+        .wait_for("document.querySelector('form.login') !== null")
+        .await;
+    phone
+        .goto(&daemon.url(&format!("/console/payments/{spare}")))
+        .await;
     assert_eq!(phone.text("h1").await, "Sign in to the console");
     assert!(!phone.text("body").await.contains("01012345678"));
 
@@ -152,7 +224,10 @@ async fn direction_and_middle(browser: &Browser, css: &str) -> (String, f64) {
          return [getComputedStyle(e).direction, r.left + r.width / 2];"
     );
     let found = browser.eval(&script).await;
-    (found[0].as_str().unwrap_or_default().to_owned(), found[1].as_f64().unwrap_or_default())
+    (
+        found[0].as_str().unwrap_or_default().to_owned(),
+        found[1].as_f64().unwrap_or_default(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -162,7 +237,8 @@ async fn the_arabic_console_reads_right_to_left() {
     let store = json!({"name": "متجر الاستضافة", "anti_spam": {"enabled": true, "approvers": ["owner@example.com"]}});
     assert!(daemon.put_store(OWN, store).await.status.is_success());
     let origin = daemon.url("");
-    let (mut phone, mut desk) = tokio::join!(Browser::open(MOBILE, "ar"), Browser::open(DESKTOP, "ar"));
+    let (mut phone, mut desk) =
+        tokio::join!(Browser::open(MOBILE, "ar"), Browser::open(DESKTOP, "ar"));
     for (browser, size) in [(&phone, "360"), (&desk, "desktop")] {
         sign_in(browser, &daemon, &daemon.admin_token).await;
         let root = browser
@@ -175,12 +251,24 @@ async fn the_arabic_console_reads_right_to_left() {
         let (_, who) = direction_and_middle(browser, ".who").await;
         assert_eq!(direction, "rtl");
         assert!(brand > who, "{size}: brand {brand}, who {who}");
-        browser.screenshot_for_docs(&format!("console-ar-{size}-overview")).await;
-        browser.goto(&daemon.url(&format!("/console/payments/{mine}"))).await;
+        browser
+            .screenshot_for_docs(&format!("console-ar-{size}-overview"))
+            .await;
+        browser
+            .goto(&daemon.url(&format!("/console/payments/{mine}")))
+            .await;
         let text = browser.text("main").await;
-        assert!(text.contains("في انتظار الموافقة") && text.contains("تم استلام الطلب"), "{text}");
-        assert!(!text.contains("held") && !text.contains("searching"), "states in Arabic: {text}");
-        browser.screenshot_for_docs(&format!("console-ar-{size}-payment")).await;
+        assert!(
+            text.contains("في انتظار الموافقة") && text.contains("تم استلام الطلب"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("held") && !text.contains("searching"),
+            "states in Arabic: {text}"
+        );
+        browser
+            .screenshot_for_docs(&format!("console-ar-{size}-payment"))
+            .await;
     }
     assert_clean(&mut phone, &origin, &[("/console", 401)]).await;
     assert_clean(&mut desk, &origin, &[("/console", 401)]).await;

@@ -43,7 +43,12 @@ impl Req {
         self
     }
     fn form(mut self, fields: &[(&str, &str)]) -> Req {
-        self.form = Some(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect());
+        self.form = Some(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        );
         self
     }
     fn bearer(self, token: &str) -> Req {
@@ -101,7 +106,9 @@ struct Scene {
 
 fn bad_cookies(s: &Scene) -> Vec<String> {
     let mut tampered = s.session5.clone();
-    let last = tampered.pop().map_or('A', |c| if c == 'A' { 'B' } else { 'A' });
+    let last = tampered
+        .pop()
+        .map_or('A', |c| if c == 'A' { 'B' } else { 'A' });
     tampered.push(last);
     vec![
         String::new(),
@@ -113,7 +120,10 @@ fn bad_cookies(s: &Scene) -> Vec<String> {
         "cashgate_session=%00%0d%0a".into(),
         format!("cashgate_session={}", s.csrf5),
         "cashgate_session_x=1; other=2".into(),
-        format!("CASHGATE_SESSION={}", &s.session5["cashgate_session=".len()..]),
+        format!(
+            "CASHGATE_SESSION={}",
+            &s.session5["cashgate_session=".len()..]
+        ),
     ]
 }
 
@@ -137,12 +147,24 @@ fn table(s: &Scene) -> Vec<Req> {
     }
     // Forged CSRF on every form, with script riding along.
     let posts = [
-        (format!("/console/payments/{}/approve", s.p5), vec![("version", s.version5.as_str()), ("note", SCRIPT)]),
-        (format!("/console/payments/{}/reject", s.p5), vec![("version", s.version5.as_str()), ("note", SCRIPT)]),
-        (format!("/console/stores/{OWN}"), vec![("name", SCRIPT), ("currency_rate", "1")]),
+        (
+            format!("/console/payments/{}/approve", s.p5),
+            vec![("version", s.version5.as_str()), ("note", SCRIPT)],
+        ),
+        (
+            format!("/console/payments/{}/reject", s.p5),
+            vec![("version", s.version5.as_str()), ("note", SCRIPT)],
+        ),
+        (
+            format!("/console/stores/{OWN}"),
+            vec![("name", SCRIPT), ("currency_rate", "1")],
+        ),
         (format!("/console/stores/{OWN}/preflight"), vec![]),
         ("/console/logout".to_owned(), vec![]),
-        ("/console/stores/77".to_owned(), vec![("name", SCRIPT), ("currency_rate", "1")]),
+        (
+            "/console/stores/77".to_owned(),
+            vec![("name", SCRIPT), ("currency_rate", "1")],
+        ),
     ];
     let forged = [
         None,
@@ -160,12 +182,19 @@ fn table(s: &Scene) -> Vec<Req> {
             if let Some(csrf) = csrf {
                 all.push(("csrf", csrf));
             }
-            t.push(req(format!("forged csrf {i}"), Method::POST, path.clone()).cookie(&s.session5).form(&all));
+            t.push(
+                req(format!("forged csrf {i}"), Method::POST, path.clone())
+                    .cookie(&s.session5)
+                    .form(&all),
+            );
         }
     }
     // Other stores' ids, with the right session and token.
     let ok = |fields: &[(&str, &str)]| -> Vec<(String, String)> {
-        let mut all: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let mut all: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         all.push(("csrf".into(), s.csrf5.clone()));
         all
     };
@@ -183,11 +212,19 @@ fn table(s: &Scene) -> Vec<Req> {
         t.push(req("other store", Method::GET, page).cookie(&s.session5));
     }
     for action in ["approve", "reject", "retry", "mark_credited"] {
-        let mut r = req("other store's payment", Method::POST, format!("/console/payments/{}/{action}", s.p6));
+        let mut r = req(
+            "other store's payment",
+            Method::POST,
+            format!("/console/payments/{}/{action}", s.p6),
+        );
         r.form = Some(ok(&[("version", "2"), ("note", SCRIPT)]));
         t.push(r.cookie(&s.session5));
     }
-    for path in [format!("/console/stores/{OTHER}"), format!("/console/stores/{OTHER}/preflight"), "/console/stores/77".to_owned()] {
+    for path in [
+        format!("/console/stores/{OTHER}"),
+        format!("/console/stores/{OTHER}/preflight"),
+        "/console/stores/77".to_owned(),
+    ] {
         let mut r = req("other store's settings", Method::POST, path);
         r.form = Some(ok(&[("name", SCRIPT), ("currency_rate", "1")]));
         t.push(r.cookie(&s.session5));
@@ -207,7 +244,10 @@ fn admin_api(s: &Scene) -> Vec<Req> {
         (Method::POST, format!("/admin/payments/{}/approve", s.p6)),
         (Method::POST, format!("/admin/payments/{}/reject", s.p6)),
         (Method::POST, format!("/admin/payments/{}/retry", s.p6)),
-        (Method::POST, format!("/admin/payments/{}/mark_credited", s.p6)),
+        (
+            Method::POST,
+            format!("/admin/payments/{}/mark_credited", s.p6),
+        ),
         (Method::GET, format!("/admin/stores/{OTHER}")),
         (Method::POST, format!("/admin/stores/{OTHER}/preflight")),
         (Method::GET, format!("/admin/transactions?store_id={OTHER}")),
@@ -224,10 +264,38 @@ fn admin_api(s: &Scene) -> Vec<Req> {
         t.push(req("a store key beyond its store", method, path).bearer(key));
     }
     let note = json!({"note": SCRIPT});
-    t.push(req("other store, with a body", Method::PUT, format!("/admin/stores/{OTHER}")).bearer(key).json(&json!({"name": SCRIPT})));
-    t.push(req("a key creating a store", Method::PUT, "/admin/stores/77").bearer(key).json(&json!({"name": SCRIPT})));
-    t.push(req("a key making keys", Method::POST, format!("/admin/stores/{OWN}/keys")).bearer(key).json(&json!({"name": "mine"})));
-    t.push(req("other store's payment, with a note", Method::POST, format!("/admin/payments/{}/approve", s.p6)).bearer(key).json(&note));
+    t.push(
+        req(
+            "other store, with a body",
+            Method::PUT,
+            format!("/admin/stores/{OTHER}"),
+        )
+        .bearer(key)
+        .json(&json!({"name": SCRIPT})),
+    );
+    t.push(
+        req("a key creating a store", Method::PUT, "/admin/stores/77")
+            .bearer(key)
+            .json(&json!({"name": SCRIPT})),
+    );
+    t.push(
+        req(
+            "a key making keys",
+            Method::POST,
+            format!("/admin/stores/{OWN}/keys"),
+        )
+        .bearer(key)
+        .json(&json!({"name": "mine"})),
+    );
+    t.push(
+        req(
+            "other store's payment, with a note",
+            Method::POST,
+            format!("/admin/payments/{}/approve", s.p6),
+        )
+        .bearer(key)
+        .json(&note),
+    );
     let bad_tokens = [
         String::new(),
         "Bearer".into(),
@@ -249,21 +317,40 @@ fn admin_api(s: &Scene) -> Vec<Req> {
             t.push(req("a bad token", method, path).bearer(token));
         }
     }
-    let basic = format!("Basic {}", data_encoding::BASE64.encode(format!("admin:{key}").as_bytes()));
+    let basic = format!(
+        "Basic {}",
+        data_encoding::BASE64.encode(format!("admin:{key}").as_bytes())
+    );
     t.push(req("basic auth", Method::GET, format!("/admin/stores/{OWN}")).authorization(&basic));
-    t.push(req("no authorization", Method::GET, format!("/admin/stores/{OWN}")));
+    t.push(req(
+        "no authorization",
+        Method::GET,
+        format!("/admin/stores/{OWN}"),
+    ));
     t
 }
 
 /// Fields past their limits, and lists' positions that are not theirs.
-fn oversized(s: &Scene, ok: &dyn Fn(&[(&str, &str)]) -> Vec<(String, String)>) -> Vec<Req> {
+/// Fields with the session's CSRF token added.
+type WithToken<'a> = &'a dyn Fn(&[(&str, &str)]) -> Vec<(String, String)>;
+
+fn oversized(s: &Scene, ok: WithToken) -> Vec<Req> {
     let mut t = Vec::new();
     let long_note = "n".repeat(1001);
     let huge = "x".repeat(3000);
     let approve = format!("/console/payments/{}/approve", s.p5);
     for (what, fields) in [
-        ("a note past 1000 characters", vec![("version", s.version5.as_str()), ("note", long_note.as_str())]),
-        ("a field past 2048 characters", vec![("version", s.version5.as_str()), ("note", huge.as_str())]),
+        (
+            "a note past 1000 characters",
+            vec![
+                ("version", s.version5.as_str()),
+                ("note", long_note.as_str()),
+            ],
+        ),
+        (
+            "a field past 2048 characters",
+            vec![("version", s.version5.as_str()), ("note", huge.as_str())],
+        ),
         ("no version", vec![("note", "x")]),
         ("a version that is not a number", vec![("version", "abc")]),
         ("an old version", vec![("version", "0")]),
@@ -278,8 +365,14 @@ fn oversized(s: &Scene, ok: &dyn Fn(&[(&str, &str)]) -> Vec<(String, String)>) -
     big.body = Some(vec![b'a'; 200 * 1024]);
     t.push(big);
     let long_name = "n".repeat(201);
-    let approvers = (0..21).map(|i| format!("a{i}@example.com")).collect::<Vec<_>>().join("\n");
-    let ips = (0..51).map(|i| format!("10.0.0.{i}")).collect::<Vec<_>>().join("\n");
+    let approvers = (0..21)
+        .map(|i| format!("a{i}@example.com"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ips = (0..51)
+        .map(|i| format!("10.0.0.{i}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     let zone = "Z".repeat(100);
     let url = format!("javascript:{SCRIPT}");
     for (what, name, value) in [
@@ -287,13 +380,27 @@ fn oversized(s: &Scene, ok: &dyn Fn(&[(&str, &str)]) -> Vec<(String, String)>) -
         ("21 approvers", "approvers", approvers.as_str()),
         ("51 check IPs", "check_ips", ips.as_str()),
         ("a time zone past 64 characters", "time_zone", zone.as_str()),
-        ("a script as the WHMCS address", "whmcs_api_url", url.as_str()),
+        (
+            "a script as the WHMCS address",
+            "whmcs_api_url",
+            url.as_str(),
+        ),
         ("a script as an approver", "approvers", SCRIPT),
         ("a script as a check IP", "check_ips", SCRIPT),
         ("a rate of zero", "currency_rate", "0"),
-        ("an hourly limit that is not a number", "hold_after_checks_per_hour", "many"),
+        (
+            "an hourly limit that is not a number",
+            "hold_after_checks_per_hour",
+            "many",
+        ),
     ] {
-        let mut fields = vec![("name", SCRIPT), ("currency_rate", "1"), ("time_zone", "UTC"), ("search_window", "30m"), ("approval_window", "48h")];
+        let mut fields = vec![
+            ("name", SCRIPT),
+            ("currency_rate", "1"),
+            ("time_zone", "UTC"),
+            ("search_window", "30m"),
+            ("approval_window", "48h"),
+        ];
         fields.retain(|(n, _)| *n != name);
         fields.push((name, value));
         let mut r = req(what, Method::POST, format!("/console/stores/{OWN}"));
@@ -301,19 +408,77 @@ fn oversized(s: &Scene, ok: &dyn Fn(&[(&str, &str)]) -> Vec<(String, String)>) -
         t.push(r.cookie(&s.session5));
     }
     let long_query = "q".repeat(5000);
-    for page in ["/console/queues/held", "/console/transactions", "/console/quarantine", "/console/stores"] {
+    for page in [
+        "/console/queues/held",
+        "/console/transactions",
+        "/console/quarantine",
+        "/console/stores",
+    ] {
         for cursor in ["!!!", &"A".repeat(600), "AAAA"] {
             let sep = if page.contains('?') { '&' } else { '?' };
-            t.push(req("a cursor not from this list", Method::GET, format!("{page}{sep}cursor={cursor}")).cookie(&s.session5));
+            t.push(
+                req(
+                    "a cursor not from this list",
+                    Method::GET,
+                    format!("{page}{sep}cursor={cursor}"),
+                )
+                .cookie(&s.session5),
+            );
         }
     }
-    t.push(req("a query past 2048 characters", Method::GET, format!("/console/search?q={long_query}")).cookie(&s.session5));
+    t.push(
+        req(
+            "a query past 2048 characters",
+            Method::GET,
+            format!("/console/search?q={long_query}"),
+        )
+        .cookie(&s.session5),
+    );
     let key = s.key5.as_str();
-    t.push(req("an API note past 1000 characters", Method::POST, format!("/admin/payments/{}/approve", s.p5)).bearer(key).json(&json!({"note": long_note})));
-    t.push(req("an API body that is not JSON", Method::POST, format!("/admin/payments/{}/approve", s.p5)).bearer(key).raw(b"{not json".to_vec()));
-    t.push(req("a 200 KiB API body", Method::PUT, format!("/admin/stores/{OWN}")).bearer(key).raw(vec![b' '; 200 * 1024]));
-    t.push(req("a store whose name is too long", Method::PUT, format!("/admin/stores/{OWN}")).bearer(key).json(&json!({"name": long_name})));
-    t.push(req("an API cursor not from the list", Method::GET, format!("/admin/payments?store_id={OWN}&cursor=AAAA")).bearer(key));
+    t.push(
+        req(
+            "an API note past 1000 characters",
+            Method::POST,
+            format!("/admin/payments/{}/approve", s.p5),
+        )
+        .bearer(key)
+        .json(&json!({"note": long_note})),
+    );
+    t.push(
+        req(
+            "an API body that is not JSON",
+            Method::POST,
+            format!("/admin/payments/{}/approve", s.p5),
+        )
+        .bearer(key)
+        .raw(b"{not json".to_vec()),
+    );
+    t.push(
+        req(
+            "a 200 KiB API body",
+            Method::PUT,
+            format!("/admin/stores/{OWN}"),
+        )
+        .bearer(key)
+        .raw(vec![b' '; 200 * 1024]),
+    );
+    t.push(
+        req(
+            "a store whose name is too long",
+            Method::PUT,
+            format!("/admin/stores/{OWN}"),
+        )
+        .bearer(key)
+        .json(&json!({"name": long_name})),
+    );
+    t.push(
+        req(
+            "an API cursor not from the list",
+            Method::GET,
+            format!("/admin/payments?store_id={OWN}&cursor=AAAA"),
+        )
+        .bearer(key),
+    );
     t
 }
 
@@ -325,22 +490,46 @@ fn nonsense(s: &Scene) -> Vec<Req> {
         (Method::DELETE, format!("/console/payments/{}", s.p5)),
         (Method::GET, format!("/console/payments/{}/approve", s.p5)),
         (Method::POST, format!("/console/payments/{}/delete", s.p5)),
-        (Method::POST, "/console/payments/not-an-id/approve".to_owned()),
+        (
+            Method::POST,
+            "/console/payments/not-an-id/approve".to_owned(),
+        ),
         (Method::GET, "/console/payments/pay_x".to_owned()),
         (Method::GET, "/console/queues/nonsense".to_owned()),
         (Method::GET, "/console/stores/bad%20id".to_owned()),
-        (Method::GET, "/console/static/../../../etc/passwd".to_owned()),
+        (
+            Method::GET,
+            "/console/static/../../../etc/passwd".to_owned(),
+        ),
         (Method::GET, "/console/static/missing.js".to_owned()),
         (Method::GET, "/console/nowhere".to_owned()),
     ] {
         let mut r = req("no such page", method, path).cookie(&s.session5);
-        r.form = Some(vec![("csrf".into(), s.csrf5.clone()), ("version".into(), s.version5.clone())]);
+        r.form = Some(vec![
+            ("csrf".into(), s.csrf5.clone()),
+            ("version".into(), s.version5.clone()),
+        ]);
         t.push(r);
     }
-    for (what, token) in [("a wrong token", "wrong"), ("a token past 512 characters", &*"t".repeat(600)), ("a NUL in the token", "cgk_\0"), ("a script as the token", SCRIPT)] {
-        t.push(req(format!("sign-in: {what}"), Method::POST, "/console/login").form(&[("token", token)]));
+    for (what, token) in [
+        ("a wrong token", "wrong"),
+        ("a token past 512 characters", &*"t".repeat(600)),
+        ("a NUL in the token", "cgk_\0"),
+        ("a script as the token", SCRIPT),
+    ] {
+        t.push(
+            req(format!("sign-in: {what}"), Method::POST, "/console/login")
+                .form(&[("token", token)]),
+        );
     }
-    t.push(req("sign-in with another site's form (no login cookie)", Method::POST, "/console/login").form(&[("token", &s.key6), ("csrf", "x")]));
+    t.push(
+        req(
+            "sign-in with another site's form (no login cookie)",
+            Method::POST,
+            "/console/login",
+        )
+        .form(&[("token", &s.key6), ("csrf", "x")]),
+    );
     t
 }
 
@@ -398,17 +587,36 @@ async fn hostile_console_and_admin_requests_get_4xx_and_change_nothing() {
         };
         *by_status.entry(status).or_default() += 1;
         if !(400..500).contains(&status) {
-            wrong.push(format!("{} ({} {:.80}): {status}", r.what, r.method, r.path));
+            wrong.push(format!(
+                "{} ({} {:.80}): {status}",
+                r.what, r.method, r.path
+            ));
         }
     }
-    assert!(wrong.is_empty(), "{} of {} were not refused: {wrong:#?}", wrong.len(), requests.len());
+    assert!(
+        wrong.is_empty(),
+        "{} of {} were not refused: {wrong:#?}",
+        wrong.len(),
+        requests.len()
+    );
     eprintln!("{} requests by status: {by_status:?}", requests.len());
     assert_eq!(world(&daemon).await, before, "something changed");
     // The sessions the table attacked still work, and show no script.
     for console in [&mine, &admin] {
-        let page = console.get(&format!("/console/payments/{}", scene.p5)).await;
+        let page = console
+            .get(&format!("/console/payments/{}", scene.p5))
+            .await;
         assert_eq!(page.status, 200);
         assert!(!page.body.contains("<script>alert"));
     }
-    assert!(daemon.http.get(daemon.url("/healthz")).send().await.unwrap().status().is_success());
+    assert!(
+        daemon
+            .http
+            .get(daemon.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
 }

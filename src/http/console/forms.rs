@@ -61,7 +61,11 @@ mod tests {
 
     #[test]
     fn only_console_paths_are_followed_back() {
-        for ok in ["/console", "/console/queues/held?cursor=abc", "/console?lang=ar"] {
+        for ok in [
+            "/console",
+            "/console/queues/held?cursor=abc",
+            "/console?lang=ar",
+        ] {
             assert!(is_console_path(ok), "{ok}");
         }
         for bad in [

@@ -3,11 +3,11 @@
 
 use http::StatusCode;
 
+use super::Signed;
 use super::payments::{cursor, scope};
 use super::reply::{PageError, Reply};
 use super::views::lists::{StorePick, TransactionLists};
 use super::views::{self, layout, tr};
-use super::Signed;
 use crate::domain::StoreId;
 
 /// Items per page of these lists.
@@ -37,14 +37,23 @@ pub fn transactions(s: &Signed<'_>) -> Result<Reply, PageError> {
     let Some(store) = store else {
         let v = s.view(std::iter::empty())?;
         let body = maud::html! { p.empty { (tr(v.lang, "No store yet.", "لا توجد متاجر بعد.")) } };
-        return Ok(Reply::page(StatusCode::OK, layout(&v, tr(v.lang, "Transactions", "التحويلات"), body)));
+        return Ok(Reply::page(
+            StatusCode::OK,
+            layout(&v, tr(v.lang, "Transactions", "التحويلات"), body),
+        ));
     };
     let at = cursor(&s.ctx.query)?;
     let list = s.ctx.query.get("list");
     if at.is_some() && !matches!(list, Some("unclaimed" | "all")) {
         return Err(bad_cursor());
     }
-    let from = |name: &str| if list == Some(name) { at.as_ref() } else { None };
+    let from = |name: &str| {
+        if list == Some(name) {
+            at.as_ref()
+        } else {
+            None
+        }
+    };
     let payments = &s.ctx.app.payments;
     let unclaimed = payments
         .transactions_page(&store, true, from("unclaimed"), LIST_PAGE)?

@@ -46,7 +46,10 @@ fn form_reply(
 
 /// `POST /console/login`: a session for a valid token, else the form again.
 pub async fn sign_in(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Reply, PageError> {
-    ctx.app.limits.sign_ins_ip.check(&IpKey::of(ctx.client.ip))?;
+    ctx.app
+        .limits
+        .sign_ins_ip
+        .check(&IpKey::of(ctx.client.ip))?;
     let expected = session::cookie(req.headers(), LOGIN_COOKIE).map(Secret::new);
     let form = forms::read(ctx.app, req).await?;
     let csrf_ok = match (expected, form.get("csrf")) {
@@ -91,7 +94,9 @@ pub async fn sign_in(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Reply, Pag
 /// `POST /console/logout`: ends the session (with its CSRF token).
 pub async fn sign_out(ctx: &Ctx<'_>, req: Request<Incoming>) -> Result<Reply, PageError> {
     let id = session::cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
-    let live = id.as_deref().and_then(|id| ctx.app.sessions.find(id, ctx.now));
+    let live = id
+        .as_deref()
+        .and_then(|id| ctx.app.sessions.find(id, ctx.now));
     let form = forms::read(ctx.app, req).await?;
     let (Some(id), Some(session)) = (id, live) else {
         return Err(PageError::SessionEnded);

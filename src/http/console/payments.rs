@@ -49,7 +49,12 @@ pub fn scope(s: &Signed<'_>) -> Result<Option<StoreId>, PageError> {
 /// A payment the signed-in principal may see, or "not found".
 fn visible_payment(s: &Signed<'_>, id: &str) -> Result<PaymentRecord, PageError> {
     let id = PaymentId::parse(id).map_err(|_| PageError::NotFound)?;
-    let record = s.ctx.app.payments.payment(&id)?.ok_or(PageError::NotFound)?;
+    let record = s
+        .ctx
+        .app
+        .payments
+        .payment(&id)?
+        .ok_or(PageError::NotFound)?;
     s.principal()
         .check_store(&record.store_id, PageError::NotFound)?;
     Ok(record)
@@ -106,7 +111,12 @@ pub fn queue(s: &Signed<'_>, state: &str) -> Result<Reply, PageError> {
         .ctx
         .app
         .payments
-        .payments_page(&[state], store.as_ref(), cursor(&s.ctx.query)?.as_ref(), QUEUE_PAGE)?
+        .payments_page(
+            &[state],
+            store.as_ref(),
+            cursor(&s.ctx.query)?.as_ref(),
+            QUEUE_PAGE,
+        )?
         .map_err(|_| PageError::BadRequest("the list's position (cursor) is not valid".into()))?;
     let v = s.view(page.items.iter().map(|r| &r.store_id))?;
     let mut base = format!("/console/queues/{}", state.as_str());
@@ -129,7 +139,9 @@ pub fn detail(s: &Signed<'_>, id: &str) -> Result<Reply, PageError> {
     let outbox = app.payments.outbox_of(&record.id)?;
     let waiting = app.payments.waiting_reason(&record, Some(&outbox))?;
     let transaction = match &record.claim {
-        Some(claim) => app.payments.transaction(&record.store_id, &claim.trans_id)?,
+        Some(claim) => app
+            .payments
+            .transaction(&record.store_id, &claim.trans_id)?,
         None => None,
     };
     let page = PaymentPage {
@@ -180,9 +192,9 @@ pub async fn act(
             Ok(Reply::see_other(forms::back(form, detail)))
         }
         Err(NotApplied::UnknownPayment) => Err(PageError::NotFound),
-        Err(NotApplied::Refused { .. } | NotApplied::VersionMoved { .. } | NotApplied::NoCredit) => {
-            Err(moved_on())
-        }
+        Err(
+            NotApplied::Refused { .. } | NotApplied::VersionMoved { .. } | NotApplied::NoCredit,
+        ) => Err(moved_on()),
     }
 }
 

@@ -91,7 +91,9 @@ impl Reply {
 #[derive(Debug)]
 pub enum PageError {
     /// No live session: the sign-in page, coming back to `next` after.
-    SignIn { next: String },
+    SignIn {
+        next: String,
+    },
     /// A form posted after its session ended.
     SessionEnded,
     /// A form without its session's CSRF token.
@@ -101,10 +103,14 @@ pub enum PageError {
     /// Only the admin token may do this.
     Forbidden,
     /// The payment moved on since the page was shown.
-    MovedOn { payment: String },
+    MovedOn {
+        payment: String,
+    },
     /// A field the page cannot use.
     BadRequest(String),
-    RateLimited { retry_after_s: u64 },
+    RateLimited {
+        retry_after_s: u64,
+    },
     TooLarge,
     Storage(DbError),
 }

@@ -154,8 +154,15 @@ mod tests {
         assert_eq!(session.csrf.expose().len(), 43);
         let later = t0 + SignedDuration::from_secs(50);
         assert!(s.find(&id, later).is_some(), "in use");
-        assert!(s.find(&id, later + SignedDuration::from_secs(50)).is_some(), "idle counts from the last use");
-        assert!(s.find(&id, later + SignedDuration::from_secs(200)).is_none(), "idle too long");
+        assert!(
+            s.find(&id, later + SignedDuration::from_secs(50)).is_some(),
+            "idle counts from the last use"
+        );
+        assert!(
+            s.find(&id, later + SignedDuration::from_secs(200))
+                .is_none(),
+            "idle too long"
+        );
         assert!(s.is_empty());
         let (id, _) = s.open(Principal::Admin, t0).unwrap();
         s.close(&id);
@@ -168,8 +175,12 @@ mod tests {
         let s = sessions(2);
         let t0 = Timestamp::from_second(1_800_000_000).unwrap();
         let (first, _) = s.open(Principal::Admin, t0).unwrap();
-        let (second, _) = s.open(Principal::Admin, t0 + SignedDuration::from_secs(1)).unwrap();
-        let (third, _) = s.open(Principal::Admin, t0 + SignedDuration::from_secs(2)).unwrap();
+        let (second, _) = s
+            .open(Principal::Admin, t0 + SignedDuration::from_secs(1))
+            .unwrap();
+        let (third, _) = s
+            .open(Principal::Admin, t0 + SignedDuration::from_secs(2))
+            .unwrap();
         assert_eq!(s.len(), 2);
         let now = t0 + SignedDuration::from_secs(3);
         assert!(s.find(&first, now).is_none());
@@ -179,7 +190,12 @@ mod tests {
     #[test]
     fn cookies_are_read_by_exact_name() {
         let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::COOKIE, "a=1; cashgate_session_x=2; cashgate_session=abc".parse().unwrap());
+        headers.insert(
+            http::header::COOKIE,
+            "a=1; cashgate_session_x=2; cashgate_session=abc"
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&headers, "b"), None);
     }

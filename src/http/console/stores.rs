@@ -64,7 +64,10 @@ pub fn list(s: &Signed<'_>) -> Result<Reply, PageError> {
     }
     let v = s.view(std::iter::empty())?;
     let body = views::stores::list(&v, &rows, next.as_ref());
-    Ok(Reply::page(StatusCode::OK, layout(&v, tr(v.lang, "Stores", "المتاجر"), body)))
+    Ok(Reply::page(
+        StatusCode::OK,
+        layout(&v, tr(v.lang, "Stores", "المتاجر"), body),
+    ))
 }
 
 fn bad_position() -> PageError {
@@ -115,7 +118,8 @@ pub async fn save(s: &Signed<'_>, form: &Params, id: &str) -> Result<Reply, Page
         s.principal().require_admin()?;
     }
     let body = overlay(stored.as_ref(), form)?;
-    let settings = match StoreSettings::from_put_body(body.to_string().as_bytes(), stored.as_ref()) {
+    let settings = match StoreSettings::from_put_body(body.to_string().as_bytes(), stored.as_ref())
+    {
         Ok(settings) => settings,
         Err(e) => {
             let why = e.to_string();
@@ -155,7 +159,10 @@ fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, PageE
     v["check_ips"] = json!(lines("check_ips"));
     v["whmcs"]["api_url"] = json!(text("whmcs_api_url"));
     v["whmcs"]["identifier"] = json!(text("whmcs_identifier"));
-    for (field, pointer) in [("whmcs_secret", "/whmcs/secret"), ("ingest_token", "/ingest_token")] {
+    for (field, pointer) in [
+        ("whmcs_secret", "/whmcs/secret"),
+        ("ingest_token", "/ingest_token"),
+    ] {
         let given = text(field);
         if !given.is_empty()
             && let Some(slot) = v.pointer_mut(pointer)
@@ -176,7 +183,11 @@ fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, PageE
         ))?),
     };
     a["approval_window"] = json!(text("approval_window"));
-    a["approver_lang"] = json!(if form.get("approver_lang") == Some("ar") { "ar" } else { "en" });
+    a["approver_lang"] = json!(if form.get("approver_lang") == Some("ar") {
+        "ar"
+    } else {
+        "en"
+    });
     Ok(v)
 }
 
@@ -186,9 +197,20 @@ pub async fn preflight(s: &Signed<'_>, _form: &Params, id: &str) -> Result<Reply
     let settings = stored.ok_or(PageError::NotFound)?;
     let app = s.ctx.app;
     app.limits.preflight_store.check(&id.as_str())?;
-    let report = app.whmcs.preflight(&Credentials::from(&settings.whmcs)).await;
+    let report = app
+        .whmcs
+        .preflight(&Credentials::from(&settings.whmcs))
+        .await;
     tracing::info!(store_id = %id, ok = report.ok, "store preflight from the console");
-    render(s, &id, Some(&settings), None, false, Some(&report), StatusCode::OK)
+    render(
+        s,
+        &id,
+        Some(&settings),
+        None,
+        false,
+        Some(&report),
+        StatusCode::OK,
+    )
 }
 
 /// The go-live checklist: the preflight's items (once run), then what the
@@ -211,7 +233,12 @@ fn checklist(
         None => items.push(Item {
             title: tr(l, "WHMCS settings", "إعدادات WHMCS"),
             ok: None,
-            detail: tr(l, "not checked yet: use the button above", "لم تُفحص بعد: استخدم الزر أعلاه").to_owned(),
+            detail: tr(
+                l,
+                "not checked yet: use the button above",
+                "لم تُفحص بعد: استخدم الزر أعلاه",
+            )
+            .to_owned(),
         }),
     }
     let app = s.ctx.app;
@@ -221,38 +248,74 @@ fn checklist(
             .transactions_page(id, false, None, 1)?
             .is_ok_and(|p| !p.items.is_empty());
     let credited = exists && app.payments.store_state_count(StateName::Credited, id)? > 0;
-    let fact = |title, ok, good: &str, fix: &str| Item { title, ok: Some(ok), detail: if ok { good } else { fix }.to_owned() };
+    let fact = |title, ok, good: &str, fix: &str| Item {
+        title,
+        ok: Some(ok),
+        detail: if ok { good } else { fix }.to_owned(),
+    };
     items.push(fact(
         tr(l, "SMS forwarder token", "رمز محول الرسائل"),
         !settings.ingest_token.is_empty(),
         tr(l, "set", "محفوظ"),
-        tr(l, "set a token below and put it in the forwarder's Authorization header", "احفظ رمزًا أدناه وضعه في ترويسة Authorization في المحول"),
+        tr(
+            l,
+            "set a token below and put it in the forwarder's Authorization header",
+            "احفظ رمزًا أدناه وضعه في ترويسة Authorization في المحول",
+        ),
     ));
     items.push(fact(
         tr(l, "A transfer arrived", "وصول تحويل"),
         received,
-        tr(l, "the forwarder's notifications arrive", "إشعارات المحول تصل"),
-        tr(l, "send yourself a small transfer and see the forwarder post it", "أرسل لنفسك تحويلًا صغيرًا وتأكد أن المحول يرسله"),
+        tr(
+            l,
+            "the forwarder's notifications arrive",
+            "إشعارات المحول تصل",
+        ),
+        tr(
+            l,
+            "send yourself a small transfer and see the forwarder post it",
+            "أرسل لنفسك تحويلًا صغيرًا وتأكد أن المحول يرسله",
+        ),
     ));
     items.push(fact(
-        tr(l, "A payment credited end to end", "دفعة أضيفت من البداية للنهاية"),
+        tr(
+            l,
+            "A payment credited end to end",
+            "دفعة أضيفت من البداية للنهاية",
+        ),
         credited,
         tr(l, "WHMCS credited a payment", "أضاف WHMCS دفعة"),
-        tr(l, "check that transfer with the WHMCS module for a test client", "اطلب تلك الدفعة من وحدة WHMCS لعميل تجريبي"),
+        tr(
+            l,
+            "check that transfer with the WHMCS module for a test client",
+            "اطلب تلك الدفعة من وحدة WHMCS لعميل تجريبي",
+        ),
     ));
     let approvers_ok = !settings.anti_spam.enabled || !settings.anti_spam.approvers.is_empty();
     items.push(fact(
         tr(l, "Approvers", "المسؤولون عن الموافقة"),
         approvers_ok,
-        tr(l, "held payments have someone to decide them", "للدفعات المعلقة من يقرر بشأنها"),
-        tr(l, "anti-spam is on but no approver is listed: add one below", "مكافحة الاحتيال مفعلة بلا مسؤول موافقة: أضف واحدًا أدناه"),
+        tr(
+            l,
+            "held payments have someone to decide them",
+            "للدفعات المعلقة من يقرر بشأنها",
+        ),
+        tr(
+            l,
+            "anti-spam is on but no approver is listed: add one below",
+            "مكافحة الاحتيال مفعلة بلا مسؤول موافقة: أضف واحدًا أدناه",
+        ),
     ));
     let https = app.public_url.starts_with("https://");
     items.push(fact(
         tr(l, "Links in emails use https", "روابط البريد تستخدم https"),
         https,
         tr(l, "public_url is https", "public_url يستخدم https"),
-        tr(l, "set public_url to the https address customers and approvers reach", "اضبط public_url على عنوان https الذي يصل إليه العملاء"),
+        tr(
+            l,
+            "set public_url to the https address customers and approvers reach",
+            "اضبط public_url على عنوان https الذي يصل إليه العملاء",
+        ),
     ));
     Ok(items)
 }

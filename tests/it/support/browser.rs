@@ -154,15 +154,6 @@ impl Browser {
         element.send_keys(text).await.expect("type");
     }
 
-    /// The path (and query) of the page shown now.
-    pub async fn path(&self) -> String {
-        let url = self.client.current_url().await.expect("current url");
-        match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        }
-    }
-
     /// The text of the element `css` selects.
     pub async fn text(&self, css: &str) -> String {
         let element = self.client.find(Locator::Css(css)).await;

@@ -107,7 +107,12 @@ impl Console {
     }
 
     /// Posts exactly `fields` with exactly `cookie`.
-    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Page {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Page {
         let mut req = self.http.post(format!("{}{path}", self.base)).form(fields);
         if let Some(cookie) = cookie {
             req = req.header("cookie", cookie);
@@ -178,7 +183,10 @@ impl TestDaemon {
     /// A new key for `store` named `name`, through the admin API.
     pub async fn store_key(&self, store: &str, name: &str) -> String {
         let made = self
-            .admin_post(&format!("/admin/stores/{store}/keys"), &json!({"name": name}))
+            .admin_post(
+                &format!("/admin/stores/{store}/keys"),
+                &json!({"name": name}),
+            )
             .await;
         assert_eq!(made.status, 201, "{made:?}");
         made.body["key"].as_str().expect("key").to_owned()

@@ -94,11 +94,31 @@ fn transaction_table(v: &View<'_>, store: &StoreId, txs: &[TransactionRecord]) -
 
 fn reason_text(reason: QuarantineReason, l: Lang) -> &'static str {
     match reason {
-        QuarantineReason::UntrustedSender => tr(l, "not from a Vodafone Cash sender", "ليست من مرسل فودافون كاش"),
-        QuarantineReason::NotAPayment => tr(l, "not a money-received notification", "ليست إشعار استلام أموال"),
-        QuarantineReason::Unparseable => tr(l, "a receipt whose fields could not be read", "إيصال تعذرت قراءة بياناته"),
-        QuarantineReason::TooLong => tr(l, "longer than any real notification", "أطول من أي إشعار حقيقي"),
-        QuarantineReason::Conflict => tr(l, "the trans_id is stored with other data", "رقم العملية محفوظ ببيانات مختلفة"),
+        QuarantineReason::UntrustedSender => tr(
+            l,
+            "not from a Vodafone Cash sender",
+            "ليست من مرسل فودافون كاش",
+        ),
+        QuarantineReason::NotAPayment => tr(
+            l,
+            "not a money-received notification",
+            "ليست إشعار استلام أموال",
+        ),
+        QuarantineReason::Unparseable => tr(
+            l,
+            "a receipt whose fields could not be read",
+            "إيصال تعذرت قراءة بياناته",
+        ),
+        QuarantineReason::TooLong => tr(
+            l,
+            "longer than any real notification",
+            "أطول من أي إشعار حقيقي",
+        ),
+        QuarantineReason::Conflict => tr(
+            l,
+            "the trans_id is stored with other data",
+            "رقم العملية محفوظ ببيانات مختلفة",
+        ),
         QuarantineReason::Other => tr(l, "another reason", "سبب آخر"),
     }
 }

@@ -211,6 +211,9 @@ mod tests {
     #[test]
     fn the_language_link_replaces_the_language() {
         assert_eq!(with_lang("/console", Lang::Ar), "/console?lang=ar");
-        assert_eq!(with_lang("/console/queues/held?lang=ar&cursor=x", Lang::En), "/console/queues/held?cursor=x&lang=en");
+        assert_eq!(
+            with_lang("/console/queues/held?lang=ar&cursor=x", Lang::En),
+            "/console/queues/held?cursor=x&lang=en"
+        );
     }
 }

@@ -28,7 +28,11 @@ fn action_label(action: OperatorAction, l: Lang) -> &'static str {
         OperatorAction::Approve => tr(l, "Approve and credit", "موافقة وإضافة الرصيد"),
         OperatorAction::Reject => tr(l, "Reject", "رفض"),
         OperatorAction::Retry => tr(l, "Try the credit again", "إعادة محاولة الإضافة"),
-        OperatorAction::MarkCredited => tr(l, "It is in WHMCS: mark credited", "موجودة في WHMCS: تعليمها كمضافة"),
+        OperatorAction::MarkCredited => tr(
+            l,
+            "It is in WHMCS: mark credited",
+            "موجودة في WHMCS: تعليمها كمضافة",
+        ),
     }
 }
 
@@ -62,8 +66,16 @@ pub fn actions(v: &View<'_>, r: &PaymentRecord) -> Markup {
 /// Actions that cannot be undone ask once more (with the script).
 fn confirm_text(action: OperatorAction, l: Lang) -> Option<&'static str> {
     match action {
-        OperatorAction::Reject => Some(tr(l, "Reject this payment? This cannot be undone.", "رفض هذه الدفعة؟ لا يمكن التراجع.")),
-        OperatorAction::MarkCredited => Some(tr(l, "Only if you saw this credit in WHMCS. Mark it credited?", "فقط إذا رأيت هذا الرصيد في WHMCS. تعليمها كمضافة؟")),
+        OperatorAction::Reject => Some(tr(
+            l,
+            "Reject this payment? This cannot be undone.",
+            "رفض هذه الدفعة؟ لا يمكن التراجع.",
+        )),
+        OperatorAction::MarkCredited => Some(tr(
+            l,
+            "Only if you saw this credit in WHMCS. Mark it credited?",
+            "فقط إذا رأيت هذا الرصيد في WHMCS. تعليمها كمضافة؟",
+        )),
         _ => None,
     }
 }
@@ -187,7 +199,10 @@ fn hold_reasons(p: &PaymentPage<'_>) -> Vec<crate::machine::HoldReason> {
         .iter()
         .rev()
         .find(|a| !a.hold_reasons.is_empty())
-        .map_or_else(|| p.record.hold_reasons().to_vec(), |a| a.hold_reasons.clone())
+        .map_or_else(
+            || p.record.hold_reasons().to_vec(),
+            |a| a.hold_reasons.clone(),
+        )
 }
 
 fn timeline(v: &View<'_>, p: &PaymentPage<'_>) -> Markup {
@@ -220,9 +235,15 @@ fn event_text(event: AuditEvent, l: Lang) -> &'static str {
 
 fn effect_text(effect: &Effect, l: Lang) -> &'static str {
     match effect {
-        Effect::NotifyApprovers { .. } => tr(l, "Email the approvers", "إرسال بريد للمسؤولين عن الموافقة"),
+        Effect::NotifyApprovers { .. } => {
+            tr(l, "Email the approvers", "إرسال بريد للمسؤولين عن الموافقة")
+        }
         Effect::AddCredit => tr(l, "AddCredit in WHMCS", "إضافة الرصيد في WHMCS"),
-        Effect::Rematch { .. } => tr(l, "Offer the transfer to a waiting payment", "عرض التحويل على دفعة منتظرة"),
+        Effect::Rematch { .. } => tr(
+            l,
+            "Offer the transfer to a waiting payment",
+            "عرض التحويل على دفعة منتظرة",
+        ),
     }
 }
 

@@ -76,7 +76,11 @@ fn text_field(id: &str, label: &str, value: &str, max: usize) -> Markup {
 
 fn secret_field(l: Lang, id: &str, label: &str, set: bool) -> Markup {
     let state = if set {
-        tr(l, "set — leave blank to keep it", "محفوظ — اتركه فارغًا للإبقاء عليه")
+        tr(
+            l,
+            "set — leave blank to keep it",
+            "محفوظ — اتركه فارغًا للإبقاء عليه",
+        )
     } else {
         tr(l, "not set", "غير محفوظ")
     };
@@ -105,8 +109,14 @@ pub fn page(v: &View<'_>, p: &StorePage<'_>) -> Markup {
     let l = v.lang;
     let s = p.settings;
     let a = &s.anti_spam;
-    let amount = a.hold_amount_at_or_above.map(|x| x.to_string()).unwrap_or_default();
-    let per_hour = a.hold_after_checks_per_hour.map(|x| x.to_string()).unwrap_or_default();
+    let amount = a
+        .hold_amount_at_or_above
+        .map(|x| x.to_string())
+        .unwrap_or_default();
+    let per_hour = a
+        .hold_after_checks_per_hour
+        .map(|x| x.to_string())
+        .unwrap_or_default();
     html! {
         @if p.saved { p.notice role="status" { (tr(l, "Saved.", "تم الحفظ.")) } }
         @if let Some(error) = p.error { p.error role="alert" { (error) } }
