@@ -5,7 +5,7 @@
 //! Attempts are limited per client address before the token is looked at
 //! (`limits.sign_ins_per_minute_per_ip`), so guessing stays slow.
 
-use http::{HeaderMap, Request, StatusCode};
+use http::{Request, StatusCode};
 use hyper::body::Incoming;
 
 use super::reply::{PageError, Reply};
@@ -20,7 +20,7 @@ use crate::http::access;
 const TOKEN_CHARS_MAX: usize = 512;
 
 /// The sign-in form, with a fresh login CSRF value in cookie and form.
-pub fn page(ctx: &Ctx<'_>, _headers: &HeaderMap) -> Result<Reply, PageError> {
+pub fn page(ctx: &Ctx<'_>) -> Result<Reply, PageError> {
     let next = ctx
         .query
         .get("next")

@@ -118,7 +118,7 @@ async fn dispatch(
     req: Request<Incoming>,
 ) -> Result<Reply, PageError> {
     match (segments, method) {
-        (["login"], &Method::GET) => login::page(&ctx, req.headers()),
+        (["login"], &Method::GET) => login::page(&ctx),
         (["login"], &Method::POST) => login::sign_in(&ctx, req).await,
         (["logout"], &Method::POST) => login::sign_out(&ctx, req).await,
         ([] | [""], &Method::GET) => payments::overview(&signed(ctx, req.headers())?),
@@ -136,8 +136,8 @@ async fn dispatch(
             stores::save(&signed, &form, id).await
         }
         (["stores", id, "preflight"], &Method::POST) => {
-            let (signed, form) = posted(ctx, req).await?;
-            stores::preflight(&signed, &form, id).await
+            let (signed, _) = posted(ctx, req).await?;
+            stores::preflight(&signed, id).await
         }
         (["transactions"], &Method::GET) => lists::transactions(&signed(ctx, req.headers())?),
         (["quarantine"], &Method::GET) => lists::quarantine(&signed(ctx, req.headers())?),

@@ -192,7 +192,7 @@ fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, PageE
 }
 
 /// `POST /console/stores/{id}/preflight`: run it, show the checklist.
-pub async fn preflight(s: &Signed<'_>, _form: &Params, id: &str) -> Result<Reply, PageError> {
+pub async fn preflight(s: &Signed<'_>, id: &str) -> Result<Reply, PageError> {
     let (id, stored) = visible_store(s, id)?;
     let settings = stored.ok_or(PageError::NotFound)?;
     let app = s.ctx.app;
