@@ -184,4 +184,31 @@ mod tests {
         assert!(text.contains(link));
         assert!(parsed.body_html(0).unwrap().contains(r#"dir="rtl""#));
     }
+
+    #[test]
+    fn the_deadline_reads_in_the_store_s_zone_and_the_approver_s_words() {
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let view = ApprovalView {
+            lang: Lang::Ar,
+            store_id: "5".into(),
+            store_name: String::new(),
+            payment_id: "pay_x".into(),
+            client_id: 42,
+            phone: "01012345678".into(),
+            amount: "100.00".into(),
+            credit_amount: None,
+            currency_label: "EGP".into(),
+            trans_id: None,
+            reasons: vec![],
+            state: crate::machine::StateName::Held,
+            deadline: Some(now + jiff::SignedDuration::from_hours(48)),
+            history: vec![],
+            time_zone: crate::domain::TimeZoneName::parse("Africa/Cairo").unwrap(),
+            now,
+        };
+        // 1,800,172,800 s is 17 Jan 2027, 08:00 UTC: 10:00 in Cairo.
+        let text = text(&view, "http://x/approvals/t");
+        assert!(text.contains("17 يناير 2027، 10:00 — بعد يومين"), "{text}");
+        assert!(!text.contains("2027-01-17T"), "{text}");
+    }
 }
