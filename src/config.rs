@@ -14,6 +14,8 @@ mod limits;
 
 pub use claims::{ClaimSettings, RetentionSettings};
 pub use limits::LimitSettings;
+mod console;
+pub use console::ConsoleSettings;
 
 /// The module gives up after 30 s; a check reply must come well before.
 const CHECK_WAIT_MS_MAX: u64 = 25_000;
@@ -51,6 +53,8 @@ pub struct Settings {
     pub claims: ClaimSettings,
     /// What is removed, and when.
     pub retention: RetentionSettings,
+    /// The operator console: sessions and store keys.
+    pub console: ConsoleSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +139,7 @@ impl Default for Settings {
             demo: false,
             claims: ClaimSettings::default(),
             retention: RetentionSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -288,6 +293,7 @@ impl Settings {
             l.polls_per_minute_per_ip,
             l.references_per_minute_per_ip,
             l.references_per_minute_per_store,
+            l.sign_ins_per_minute_per_ip,
         ];
         if quotas.contains(&0) {
             return Err(ConfigError::Invalid(
@@ -306,6 +312,7 @@ impl Settings {
                     .into(),
             ));
         }
+        self.console.validate().map_err(ConfigError::Invalid)?;
         if self.whmcs.credit_tries_max == 0
             || self.whmcs.concurrency_max == 0
             || self.workers.batch_max == 0

@@ -19,14 +19,14 @@ use crate::config::{ADMIN_TOKEN_CHARS_MIN, Settings};
 use crate::data_dir::{ADMIN_TOKEN, OpenError, Purpose, write_private};
 use crate::db::{DbError, DbOptions};
 use crate::domain::Secret;
-use crate::http::{App, serve};
+use crate::http::{App, Sessions, serve};
 use crate::metrics::Metrics;
 use crate::payments::{Payments, PaymentsOptions};
 use crate::stores::Stores;
 use crate::whmcs::{WhmcsClient, WhmcsError};
 use crate::worker::{
-    Crediter, MailSender, MailSetupError, Mailer, Rematcher, run_credits, run_lane,
-    run_limiter_cleanup, run_retention, run_timers,
+    Crediter, MailSender, MailSetupError, Mailer, Rematcher, run_credits, run_key_use_saver,
+    run_lane, run_limiter_cleanup, run_retention, run_timers,
 };
 
 /// The startup log line counts due timers up to this many. Counting every
@@ -102,6 +102,7 @@ pub async fn run(
         .map_err(|_| MailSetupError::From(settings.mail.from.clone()))?;
     let limits = Arc::new(RateLimits::new(&settings.limits));
     let client = WhmcsClient::new(Duration::from_millis(settings.whmcs.timeout_ms))?;
+    let sessions = Sessions::new(&settings.console);
     let app = Arc::new(App {
         payments: payments.clone(),
         stores: payments.stores().clone(),
@@ -109,6 +110,7 @@ pub async fn run(
         whmcs: client.clone(),
         signer: signer.clone(),
         settings: Arc::new(settings),
+        sessions,
         clock,
         admin_token,
         public_url,
@@ -187,6 +189,11 @@ fn spawn_workers(app: &App, mail: MailSender, stop: watch::Receiver<bool>) -> Ve
             app.payments.clone(),
             app.clock.clone(),
             app.settings.retention.clone(),
+            stop.clone(),
+        )),
+        tokio::spawn(run_key_use_saver(
+            app.stores.keys().clone(),
+            app.settings.console.key_last_use_save_ms,
             stop,
         )),
     ]

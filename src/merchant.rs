@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Amount, Email, Lang, Origin, Phone, Secret, Window};
+use crate::domain::{Amount, Email, Lang, Origin, Phone, Secret, TimeZoneName, Window};
 use crate::machine::Policy;
 
 /// Everything cashgate knows about one merchant's store. The serde
@@ -60,6 +60,10 @@ pub struct StoreSettings {
     /// `frame-ancestors`); none by default.
     #[serde(default)]
     pub embed_origins: Vec<Origin>,
+    /// Where the store's people are: times in the console, on approval
+    /// pages and in approval emails read in this IANA zone.
+    #[serde(default)]
+    pub time_zone: TimeZoneName,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +130,7 @@ impl Default for StoreSettings {
             wallet_numbers: Vec::new(),
             return_origins: None,
             embed_origins: Vec::new(),
+            time_zone: TimeZoneName::default(),
         }
     }
 }
@@ -182,6 +187,7 @@ mod tests {
         assert!(!s.anti_spam.enabled);
         assert_eq!(s.search_window.to_string(), "30m");
         assert_eq!(s.anti_spam.approval_window.to_string(), "48h");
+        assert_eq!(s.time_zone.as_str(), "Africa/Cairo");
     }
 
     #[test]
@@ -291,5 +297,12 @@ mod tests {
             .collect();
         let refused = with(serde_json::json!(many)).unwrap_err();
         assert_eq!(refused.field, "return_origins");
+    }
+
+    #[test]
+    fn a_time_zone_must_be_an_iana_name() {
+        assert!(serde_json::from_str::<StoreSettings>(r#"{"time_zone": "Cairo"}"#).is_err());
+        let s: StoreSettings = serde_json::from_str(r#"{"time_zone": "Asia/Dubai"}"#).unwrap();
+        assert_eq!(s.time_zone.zone().iana_name(), Some("Asia/Dubai"));
     }
 }

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
-use crate::db::{Db, DbError, Durable};
+use crate::db::{Cursor, Db, DbError, Durable, PageResult};
 use crate::domain::StoreId;
 use crate::merchant::{StoreError, StoreSettings};
+use crate::store_keys::StoreKeys;
 
 type Cache = HashMap<StoreId, Arc<StoreSettings>>;
 
@@ -30,14 +31,26 @@ pub struct Stores {
     /// Known stores' settings. Unknown ids are not cached, so nobody can
     /// fill it with them; it holds at most one entry per saved store.
     cache: Arc<RwLock<Cache>>,
+    /// The keys that open one store's admin API and console.
+    keys: StoreKeys,
 }
 
 impl Stores {
     pub fn new(db: Db) -> Stores {
         Stores {
+            keys: StoreKeys::new(db.clone()),
             db,
             cache: Arc::default(),
         }
+    }
+
+    pub fn keys(&self) -> &StoreKeys {
+        &self.keys
+    }
+
+    /// A page of store ids, in id order.
+    pub fn ids_page(&self, cursor: Option<&Cursor>, limit: usize) -> PageResult<StoreId> {
+        self.db.stores_page(cursor, limit)
     }
 
     /// A store's settings, if the store exists.

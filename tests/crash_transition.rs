@@ -202,7 +202,10 @@ fn script(rng: &mut Rng, trans_id: &TransId) -> Vec<Event> {
         note: None,
     };
     let operator = Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: cashgate::machine::OperatorName::Admin,
+            ip: None,
+        },
         note: None,
     };
     let mut events = vec![matched];

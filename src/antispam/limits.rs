@@ -43,6 +43,8 @@ pub struct RateLimits<C: Clock + Clone = DefaultClock> {
     /// Requests with a wrong admin (or metrics) token, per address: apart
     /// from ingest's, so nobody's wrong admin tokens stop a forwarder.
     pub admin_failures_ip: CappedLimiter<C>,
+    /// Console sign-in attempts per client IP.
+    pub sign_ins_ip: CappedLimiter<C>,
 }
 
 /// Who asks for a check.
@@ -112,10 +114,11 @@ impl<C: Clock + Clone> RateLimits<C> {
                 "auth_failures_per_minute_per_ip",
                 s.auth_failures_per_minute_per_ip,
             ),
+            sign_ins_ip: make("sign_ins_per_minute_per_ip", s.sign_ins_per_minute_per_ip),
         }
     }
 
-    pub fn all(&self) -> [&CappedLimiter<C>; 12] {
+    pub fn all(&self) -> [&CappedLimiter<C>; 13] {
         [
             &self.check_ip,
             &self.check_client,
@@ -129,6 +132,7 @@ impl<C: Clock + Clone> RateLimits<C> {
             &self.preflight_store,
             &self.auth_failures_ip,
             &self.admin_failures_ip,
+            &self.sign_ins_ip,
         ]
     }
 

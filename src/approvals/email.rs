@@ -6,8 +6,9 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use maud::{DOCTYPE, html};
 
-use super::view::{ApprovalView, label, reason_text};
+use super::view::{ApprovalView, label};
 use crate::domain::Lang;
+use crate::locale::reason_text;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -73,7 +74,7 @@ fn rows(view: &ApprovalView) -> Vec<(&'static str, String)> {
         rows.push((label("trans_id", l), trans_id.clone()));
     }
     if let Some(deadline) = view.deadline {
-        rows.push((label("deadline", l), deadline.to_string()));
+        rows.push((label("deadline", l), view.when(deadline)));
     }
     rows
 }
@@ -150,6 +151,8 @@ mod tests {
             state: StateName::Held,
             deadline: None,
             history: vec![],
+            time_zone: crate::domain::TimeZoneName::default(),
+            now: jiff::Timestamp::from_second(1_800_000_000).unwrap(),
         };
         let from: Mailbox = "cashgate <cashgate@localhost>".parse().unwrap();
         let link = "http://127.0.0.1:8080/approvals/v1.abc";
@@ -187,5 +190,33 @@ mod tests {
         );
         assert!(text.contains(link));
         assert!(parsed.body_html(0).unwrap().contains(r#"dir="rtl""#));
+    }
+
+    #[test]
+    fn the_deadline_reads_in_the_store_s_zone_and_the_approver_s_words() {
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let view = ApprovalView {
+            lang: Lang::Ar,
+            store_id: "5".into(),
+            store_name: String::new(),
+            payment_id: "pay_x".into(),
+            client_id: 42,
+            phone: "01012345678".into(),
+            amount: "100.00".into(),
+            credit_amount: None,
+            currency_label: "EGP".into(),
+            trans_id: None,
+            reasons: vec![],
+            competing_clients: vec![],
+            state: crate::machine::StateName::Held,
+            deadline: Some(now + jiff::SignedDuration::from_hours(48)),
+            history: vec![],
+            time_zone: crate::domain::TimeZoneName::parse("Africa/Cairo").unwrap(),
+            now,
+        };
+        // 1,800,172,800 s is 17 Jan 2027, 08:00 UTC: 10:00 in Cairo.
+        let text = text(&view, "http://x/approvals/t");
+        assert!(text.contains("17 يناير 2027، 10:00 — بعد يومين"), "{text}");
+        assert!(!text.contains("2027-01-17T"), "{text}");
     }
 }

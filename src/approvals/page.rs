@@ -4,8 +4,9 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::view::{ApprovalView, actor_text, label, reason_text};
-use crate::domain::Lang;
+use super::view::{ApprovalView, event_text, label, outcome_headline, outcome_sentence};
+use crate::domain::{Email, Lang};
+use crate::locale::{actor_text, reason_text, state_name};
 
 /// A rendered page.
 pub type Page = String;
@@ -49,9 +50,9 @@ fn details(view: &ApprovalView) -> Markup {
             @if let Some(trans_id) = &view.trans_id {
                 tr { th { (label("trans_id", l)) } td { span dir="ltr" { (trans_id) } } }
             }
-            tr { th { (label("state", l)) } td { (view.state.as_str()) } }
+            tr { th { (label("state", l)) } td { (state_name(view.state, l)) } }
             @if let Some(deadline) = view.deadline {
-                tr { th { (label("deadline", l)) } td { span dir="ltr" { (deadline.to_string()) } } }
+                tr { th { (label("deadline", l)) } td { time datetime=(deadline.to_string()) { (view.when(deadline)) } } }
             }
         }
         @if !view.reasons.is_empty() {
@@ -73,7 +74,8 @@ fn history(view: &ApprovalView) -> Markup {
         ol.muted {
             @for entry in &view.history {
                 li {
-                    span dir="ltr" { (entry.at.to_string()) } " — " (entry.event) " → " (entry.to.as_str())
+                    time datetime=(entry.at.to_string()) { (view.date_time(entry.at)) }
+                    " — " (event_text(entry.event, l)) " → " (state_name(entry.to, l))
                     " (" (label("by", l)) " " (actor_text(&entry.actor, l)) ")"
                     @if let Some(reason) = &entry.reason { ": " (reason) }
                 }
@@ -107,20 +109,21 @@ pub fn form_page(view: &ApprovalView, nonce: &str) -> Page {
     )
 }
 
-/// A payment that has moved on: who decided what and when.
-pub fn decided_page(view: &ApprovalView) -> Page {
+/// A payment that has moved on, as the approver `viewer` reads it: what
+/// they did themselves ("You approved this payment on …"), or who decided
+/// what and when, or that nobody did.
+pub fn decided_page(view: &ApprovalView, viewer: &Email) -> Page {
     let l = view.lang;
+    let outcome = view.outcome(viewer);
+    let headline = outcome_headline(outcome, l);
     layout(
         l,
-        label("decided", l),
+        headline,
         html! {
-            h1 { (label("decided", l)) }
-            @if let Some(decision) = view.decision() {
-                p {
-                    strong { (decision.event) } " " (label("by", l)) " " (actor_text(&decision.actor, l))
-                    " — " span dir="ltr" { (decision.at.to_string()) }
-                    @if let Some(note) = &decision.reason { ": " (note) }
-                }
+            h1 { (headline) }
+            p.outcome { (outcome_sentence(view, outcome)) }
+            @if let Some(note) = view.decision().and_then(|d| d.reason.as_ref()) {
+                p { (label("note_given", l)) ": " (note) }
             }
             (details(view))
             (history(view))
@@ -160,6 +163,8 @@ mod tests {
             state: StateName::Held,
             deadline: None,
             history: vec![],
+            time_zone: crate::domain::TimeZoneName::default(),
+            now: jiff::Timestamp::from_second(1_800_000_000).unwrap(),
         }
     }
 
@@ -181,5 +186,89 @@ mod tests {
         let page = form_page(&view(Lang::Ar), "n");
         assert!(page.contains(r#"lang="ar" dir="rtl""#));
         assert!(page.contains("أول دفعة من هذا الرقم"));
+    }
+}
+
+#[cfg(test)]
+mod decided_tests {
+    use super::*;
+    use crate::machine::{Actor, EventKind, StateName};
+    use crate::payments::{AuditEntry, AuditEvent};
+
+    fn decided_by(actor: Actor, event: EventKind, lang: Lang) -> ApprovalView {
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let entry = AuditEntry {
+            payment_id: crate::domain::PaymentId::from_random_bytes([0; 26]),
+            version: 3,
+            at: now - jiff::SignedDuration::from_secs(30),
+            event: AuditEvent::Machine(event),
+            actor,
+            from: Some(StateName::Held),
+            to: StateName::Crediting,
+            hold_reasons: vec![],
+            competing_clients: vec![],
+            reason: None,
+            intents: vec![],
+        };
+        ApprovalView {
+            lang,
+            store_id: "5".into(),
+            store_name: "Shop".into(),
+            payment_id: "pay_x".into(),
+            client_id: 42,
+            phone: "01012345678".into(),
+            amount: "100.00".into(),
+            credit_amount: None,
+            currency_label: "EGP".into(),
+            trans_id: None,
+            reasons: vec![],
+            competing_clients: vec![],
+            state: StateName::Crediting,
+            deadline: None,
+            history: vec![entry],
+            time_zone: crate::domain::TimeZoneName::default(),
+            now,
+        }
+    }
+
+    #[test]
+    fn the_approver_who_decided_reads_what_they_did_in_their_language() {
+        let me = Email::parse("owner@example.com").unwrap();
+        let mine = Actor::Approver {
+            email: me.clone(),
+            ip: None,
+            user_agent: None,
+        };
+        let page = decided_page(&decided_by(mine.clone(), EventKind::Approve, Lang::En), &me);
+        assert!(
+            page.contains("<h1>You approved this payment</h1>"),
+            "{page}"
+        );
+        assert!(page.contains("You approved this payment on "), "{page}");
+        assert!(page.contains("just now"), "{page}");
+        assert!(
+            !page.contains(">approve<") && !page.contains("held<"),
+            "{page}"
+        );
+        let ar = decided_page(&decided_by(mine, EventKind::Reject, Lang::Ar), &me);
+        assert!(ar.contains("لقد رفضت هذه الدفعة"), "{ar}");
+        assert!(
+            ar.contains("جاري إضافة الرصيد"),
+            "the state in Arabic: {ar}"
+        );
+        assert!(!ar.contains("crediting"), "{ar}");
+
+        let other = Email::parse("partner@example.com").unwrap();
+        let theirs = Actor::Approver {
+            email: other,
+            ip: None,
+            user_agent: None,
+        };
+        let page = decided_page(&decided_by(theirs, EventKind::Approve, Lang::En), &me);
+        assert!(page.contains("This payment was already decided"), "{page}");
+        assert!(
+            page.contains("Approved by partner@example.com on "),
+            "{page}"
+        );
     }
 }

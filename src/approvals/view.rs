@@ -1,12 +1,15 @@
 //! What an approver is shown: the payment, why it was held, its history,
-//! and the words for it in English or Arabic.
+//! who decided it, and the page's own words in English or Arabic (the
+//! names of states, events and reasons, and times, come from
+//! `crate::locale`).
 
 use jiff::Timestamp;
 
-use crate::domain::Lang;
-use crate::machine::{Actor, HoldReason, StateName};
+use crate::domain::{Email, Lang, TimeZoneName};
+use crate::locale;
+use crate::machine::{Actor, EventKind, HoldReason, StateName};
 use crate::merchant::StoreSettings;
-use crate::payments::{AuditEntry, PaymentRecord};
+use crate::payments::{AuditEntry, AuditEvent, PaymentRecord};
 
 /// The facts of one held payment, ready to render.
 #[derive(Debug, Clone)]
@@ -28,6 +31,21 @@ pub struct ApprovalView {
     pub state: StateName,
     pub deadline: Option<Timestamp>,
     pub history: Vec<AuditEntry>,
+    /// The store's zone, for every time shown.
+    pub time_zone: TimeZoneName,
+    /// When the page or email is made (for "in 2 days").
+    pub now: Timestamp,
+}
+
+/// What became of a payment, as the approver who opens its link reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// This approver decided it (their own approve or reject).
+    Theirs(&'a AuditEntry),
+    /// Someone else decided it: another approver or an operator.
+    Decided(&'a AuditEntry),
+    /// Nobody decided: it expired, or moved on otherwise.
+    Undecided,
 }
 
 impl ApprovalView {
@@ -35,6 +53,7 @@ impl ApprovalView {
         record: &PaymentRecord,
         settings: &StoreSettings,
         history: Vec<AuditEntry>,
+        now: Timestamp,
     ) -> ApprovalView {
         // The reasons of the hold, also after the payment moved on.
         let hold = history
@@ -67,6 +86,8 @@ impl ApprovalView {
             state: record.state_name(),
             deadline: record.deadline.map(|d| d.at),
             history,
+            time_zone: settings.time_zone.clone(),
+            now,
         }
     }
 
@@ -91,52 +112,81 @@ impl ApprovalView {
             .rev()
             .find(|a| matches!(a.actor, Actor::Approver { .. } | Actor::Operator { .. }))
     }
+
+    /// What became of the payment, for the approver `viewer`.
+    pub fn outcome(&self, viewer: &Email) -> Outcome<'_> {
+        match self.decision() {
+            Some(entry) if matches!(&entry.actor, Actor::Approver { email, .. } if email == viewer) => {
+                Outcome::Theirs(entry)
+            }
+            Some(entry) => Outcome::Decided(entry),
+            None => Outcome::Undecided,
+        }
+    }
+
+    /// `at` in the store's zone, with how long ago or ahead.
+    pub fn when(&self, at: Timestamp) -> String {
+        locale::when(at, self.now, self.time_zone.zone(), self.lang)
+    }
+
+    /// `at` in the store's zone.
+    pub fn date_time(&self, at: Timestamp) -> String {
+        locale::date_time(at, self.time_zone.zone(), self.lang)
+    }
 }
 
-/// Words, by language.
-pub fn reason_text(reason: HoldReason, lang: Lang) -> &'static str {
-    match (reason, lang) {
-        (HoldReason::NewPhone, Lang::En) => "first payment from this phone for this client",
-        (HoldReason::SharedPhone, Lang::En) => {
-            "this phone was credited to a different client before"
+/// What a history entry did, in words.
+pub fn event_text(event: AuditEvent, lang: Lang) -> &'static str {
+    match event {
+        AuditEvent::Created => locale::created_text(lang),
+        AuditEvent::Machine(kind) => locale::event_text(kind, lang),
+    }
+}
+
+/// The sentence that tells the approver what became of the payment.
+pub fn outcome_sentence(view: &ApprovalView, outcome: Outcome<'_>) -> String {
+    let l = view.lang;
+    let approved = |e: &AuditEntry| e.event == AuditEvent::Machine(EventKind::Approve);
+    match outcome {
+        Outcome::Theirs(e) => {
+            let when = view.when(e.at);
+            match (approved(e), l) {
+                (true, Lang::En) => format!("You approved this payment on {when}."),
+                (false, Lang::En) => format!("You rejected this payment on {when}."),
+                (true, Lang::Ar) => format!("لقد وافقت على هذه الدفعة في {when}."),
+                (false, Lang::Ar) => format!("لقد رفضت هذه الدفعة في {when}."),
+            }
         }
-        (HoldReason::LargeAmount, Lang::En) => "the amount is at or above the store's threshold",
-        (HoldReason::Velocity, Lang::En) => {
-            "many checks from this client or phone in the last hour"
+        Outcome::Decided(e) => {
+            let (who, when) = (locale::actor_text(&e.actor, l), view.when(e.at));
+            let what = event_text(e.event, l);
+            match l {
+                Lang::En => format!("{what} by {who} on {when}."),
+                Lang::Ar => format!("{what} بواسطة {who} في {when}."),
+            }
         }
-        (HoldReason::ClaimedByReference, Lang::En) => {
-            "claimed by the transfer's reference number, not by the phone it came from"
-        }
-        (HoldReason::Contested, Lang::En) => {
-            "other clients also wait for a transfer from this phone of this amount: make sure who paid"
-        }
-        (HoldReason::CheckedBeforeTransfer, Lang::En) => {
-            "the check was made well before the transfer happened: a customer checks after paying"
-        }
-        (HoldReason::NewPhone, Lang::Ar) => "أول دفعة من هذا الرقم لهذا العميل",
-        (HoldReason::SharedPhone, Lang::Ar) => "تم إضافة دفعات من هذا الرقم لعميل آخر من قبل",
-        (HoldReason::LargeAmount, Lang::Ar) => "المبلغ يساوي أو يتجاوز الحد المحدد للمتجر",
-        (HoldReason::Velocity, Lang::Ar) => "طلبات كثيرة من هذا العميل أو الرقم خلال الساعة الأخيرة",
-        (HoldReason::ClaimedByReference, Lang::Ar) => {
-            "طُلبت الدفعة برقم العملية وليس برقم المحفظة التي أرسلتها"
-        }
-        (HoldReason::Contested, Lang::Ar) => {
-            "عملاء آخرون ينتظرون تحويلًا من هذا الرقم بنفس المبلغ: تأكد ممن دفع"
-        }
-        (HoldReason::CheckedBeforeTransfer, Lang::Ar) => {
-            "تم الاستعلام قبل التحويل بوقت طويل: العميل يستعلم بعد الدفع"
+        Outcome::Undecided => {
+            let state = locale::state_name(view.state, l);
+            match l {
+                Lang::En => format!("Nobody decided it; it is now: {state}."),
+                Lang::Ar => format!("لم يتخذ أحد قرارًا بشأنها؛ حالتها الآن: {state}."),
+            }
         }
     }
 }
 
-/// Who did something, as a line of history shows it.
-pub fn actor_text(actor: &Actor, lang: Lang) -> String {
-    match (actor, lang) {
-        (Actor::System, Lang::En) => "cashgate".into(),
-        (Actor::System, Lang::Ar) => "النظام".into(),
-        (Actor::Approver { email, .. }, _) => email.to_string(),
-        (Actor::Operator { .. }, Lang::En) => "an operator".into(),
-        (Actor::Operator { .. }, Lang::Ar) => "مشرف".into(),
+/// The page's headline for an outcome.
+pub fn outcome_headline(outcome: Outcome<'_>, lang: Lang) -> &'static str {
+    let approved = |e: &AuditEntry| e.event == AuditEvent::Machine(EventKind::Approve);
+    match (outcome, lang) {
+        (Outcome::Theirs(e), Lang::En) if approved(e) => "You approved this payment",
+        (Outcome::Theirs(_), Lang::En) => "You rejected this payment",
+        (Outcome::Theirs(e), Lang::Ar) if approved(e) => "لقد وافقت على هذه الدفعة",
+        (Outcome::Theirs(_), Lang::Ar) => "لقد رفضت هذه الدفعة",
+        (Outcome::Decided(_), Lang::En) => "This payment was already decided",
+        (Outcome::Decided(_), Lang::Ar) => "تم اتخاذ قرار بشأن هذه الدفعة بالفعل",
+        (Outcome::Undecided, Lang::En) => "This payment is no longer waiting for approval",
+        (Outcome::Undecided, Lang::Ar) => "هذه الدفعة لم تعد في انتظار الموافقة",
     }
 }
 
@@ -165,14 +215,14 @@ pub fn label(key: &str, lang: Lang) -> &'static str {
         ("deadline", Lang::Ar) => "القرار قبل",
         ("history", Lang::En) => "History",
         ("history", Lang::Ar) => "السجل",
+        ("note_given", Lang::En) => "Note",
+        ("note_given", Lang::Ar) => "ملاحظة",
         ("note", Lang::En) => "Note (optional)",
         ("note", Lang::Ar) => "ملاحظة (اختياري)",
         ("approve", Lang::En) => "Approve and credit",
         ("approve", Lang::Ar) => "موافقة وإضافة الرصيد",
         ("reject", Lang::En) => "Reject",
         ("reject", Lang::Ar) => "رفض",
-        ("decided", Lang::En) => "This payment was already decided",
-        ("decided", Lang::Ar) => "تم اتخاذ قرار بشأن هذه الدفعة بالفعل",
         ("state", Lang::En) => "State",
         ("state", Lang::Ar) => "الحالة",
         ("by", Lang::En) => "by",

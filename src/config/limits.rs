@@ -47,6 +47,9 @@ pub struct LimitSettings {
     /// Wrong tokens (ingest, admin, metrics) per client address; past it,
     /// that address's tokens are not even compared until it refills.
     pub auth_failures_per_minute_per_ip: u32,
+    /// Console sign-in attempts per client address (counted before the
+    /// token is looked at, so guessing stays slow).
+    pub sign_ins_per_minute_per_ip: u32,
     /// Largest request body accepted.
     pub body_bytes_max: usize,
     /// Open connections served at once; more wait in the accept queue.
@@ -86,6 +89,7 @@ impl Default for LimitSettings {
             references_per_minute_per_store: 60,
             preflights_per_minute_per_store: 3,
             auth_failures_per_minute_per_ip: 30,
+            sign_ins_per_minute_per_ip: 10,
             body_bytes_max: 64 * 1024,
             connections_max: CONNECTIONS_MAX_DEFAULT,
             connections_per_ip_max: 64,

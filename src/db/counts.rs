@@ -4,16 +4,20 @@
 //! few keys instead of scanning millions (a scan of a million state index
 //! entries cost about 56 MiB of resident memory in sled).
 
+use std::collections::HashMap;
+
 use super::Db;
 use super::error::{DbError, Tree};
 use super::keys::{self, prefix};
 use super::outbox::Lane;
 use super::tx::decode_count;
+use crate::domain::StoreId;
 use crate::machine::StateName;
 
 /// Counts a folder written before counts were kept, once, at open (nothing
 /// else writes then).
 pub(super) fn keep_counts(index: &sled::Tree) -> Result<(), DbError> {
+    keep_store_counts(index)?;
     if index.get(keys::counts_kept())?.is_none() {
         let mut batch = sled::Batch::default();
         for state in StateName::ALL {
@@ -35,6 +39,40 @@ pub(super) fn keep_counts(index: &sled::Tree) -> Result<(), DbError> {
         index.flush()?;
     }
     Ok(())
+}
+
+/// Counts each store's payments per state from the state index, once, for
+/// a folder written before those counts were kept.
+fn keep_store_counts(index: &sled::Tree) -> Result<(), DbError> {
+    if index.get(keys::store_counts_kept())?.is_some() {
+        return Ok(());
+    }
+    let mut batch = sled::Batch::default();
+    for ((code, store), count) in tally_state_index(index)? {
+        let mut key = keys::store_state_counts();
+        key.push(code);
+        key.extend_from_slice(&store);
+        batch.insert(key, &count.to_be_bytes()[..]);
+    }
+    batch.insert(keys::store_counts_kept(), &[][..]);
+    index.apply_batch(batch)?;
+    index.flush()?;
+    Ok(())
+}
+
+/// Payments per (state code, store id bytes), by scanning the state index.
+fn tally_state_index(index: &sled::Tree) -> Result<HashMap<(u8, Vec<u8>), u64>, DbError> {
+    let mut tally: HashMap<(u8, Vec<u8>), u64> = HashMap::new();
+    for key in index.scan_prefix([prefix::STATE]).keys() {
+        let key = key?;
+        // s, state code, store id, 0, payment id
+        let (Some(&code), Some(rest)) = (key.get(1), key.get(2..)) else {
+            return Err(DbError::Key { tree: Tree::Index });
+        };
+        let store = rest.split(|b| *b == 0).next().unwrap_or_default();
+        *tally.entry((code, store.to_vec())).or_default() += 1;
+    }
+    Ok(tally)
 }
 
 /// Where a lane's due entries start in the index.
@@ -82,6 +120,14 @@ impl Db {
         kept(self.tree(Tree::Index), &keys::awaiting_count())
     }
 
+    /// One store's payments in a state, as counted by the writes.
+    pub fn store_state_count(&self, state: StateName, store: &StoreId) -> Result<u64, DbError> {
+        kept(
+            self.tree(Tree::Index),
+            &keys::store_state_count(state, store),
+        )
+    }
+
     /// Entries waiting in a lane (due or not), as counted by the writes.
     pub fn lane_count(&self, lane: Lane) -> Result<u64, DbError> {
         kept(self.tree(Tree::Index), &keys::lane_count(lane))
@@ -110,6 +156,7 @@ impl Db {
                 ));
             }
         }
+        problems.extend(store_count_problems(index)?);
         for lane in Lane::ALL {
             let counted = self.lane_count(lane)?;
             let indexed = scan(index, &lane_prefix(lane));
@@ -156,6 +203,36 @@ fn waiting_count_problems(index: &sled::Tree) -> Result<Vec<String>, DbError> {
     for found in indexed.values() {
         problems.push(format!(
             "index: {found} waiting payments for a phone and amount are not counted"
+        ));
+    }
+    Ok(problems)
+}
+
+/// Per-store counts that disagree with the state index, either way.
+fn store_count_problems(index: &sled::Tree) -> Result<Vec<String>, DbError> {
+    let mut problems = Vec::new();
+    if index.get(keys::store_counts_kept())?.is_none() {
+        problems.push("index: per-store state counts are not kept".to_owned());
+    }
+    let mut indexed = tally_state_index(index)?;
+    let counts = keys::store_state_counts();
+    for item in index.scan_prefix(&counts) {
+        let (key, value) = item?;
+        let code = key.get(counts.len()).copied().unwrap_or_default();
+        let store = key.get(counts.len() + 1..).unwrap_or_default().to_vec();
+        let counted = decode_count(&value);
+        let found = indexed.remove(&(code, store.clone())).unwrap_or(0);
+        if counted != found {
+            let store = String::from_utf8_lossy(&store);
+            problems.push(format!(
+                "index: store {store} has {counted} payments counted in state {code}, {found} indexed"
+            ));
+        }
+    }
+    for ((code, store), found) in indexed {
+        let store = String::from_utf8_lossy(&store);
+        problems.push(format!(
+            "index: store {store} has {found} payments indexed in state {code}, none counted"
         ));
     }
     Ok(problems)

@@ -41,6 +41,14 @@ pub mod prefix {
     /// Payments that ended `expired` without a transaction, by (ended, id):
     /// what the retention sweep looks at.
     pub const RETENTION: u8 = b'r';
+    /// Payments by (phone, store, id), for operators' search.
+    pub const BY_PHONE: u8 = b'p';
+    /// Payments by (client id, store, id), for operators' search.
+    pub const BY_CLIENT: u8 = b'l';
+    /// Store keys by the SHA-256 of the key: their records.
+    pub const STORE_KEY: u8 = b'K';
+    /// Store keys by (store, name): the hash of the key.
+    pub const STORE_KEY_NAME: u8 = b'A';
 }
 
 const SEP: u8 = 0;
@@ -250,6 +258,76 @@ pub fn lane_count(lane: Lane) -> Vec<u8> {
 /// Present once the lane counts are kept.
 pub fn lane_counts_kept() -> Vec<u8> {
     Key::new(prefix::COUNT).byte(b'k').build()
+}
+
+/// The number of one store's payments in a state, kept beside the total.
+pub fn store_state_count(state: StateName, store: &StoreId) -> Vec<u8> {
+    store_state_counts()
+        .into_iter()
+        .chain([state.code()])
+        .chain(store.as_str().bytes())
+        .collect()
+}
+
+/// Where every per-store state count starts.
+pub fn store_state_counts() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'p').build()
+}
+
+/// Present once the per-store state counts are kept.
+pub fn store_counts_kept() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'q').build()
+}
+
+/// Present once every payment has its search entries.
+pub fn search_kept() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'f').build()
+}
+
+/// A payment's entry in the search by phone.
+pub fn by_phone(phone: &Phone, store: &StoreId, id: &PaymentId) -> Vec<u8> {
+    phone_search(phone, Some(store))
+        .bytes(id.as_str().as_bytes())
+        .build()
+}
+
+/// Where the search by phone looks (in one store, or in all).
+pub fn phone_search(phone: &Phone, store: Option<&StoreId>) -> Key {
+    let key = Key::new(prefix::BY_PHONE).text(phone.as_str());
+    match store {
+        Some(store) => key.text(store.as_str()),
+        None => key,
+    }
+}
+
+/// A payment's entry in the search by client id.
+pub fn by_client(client: ClientId, store: &StoreId, id: &PaymentId) -> Vec<u8> {
+    client_search(client, Some(store))
+        .bytes(id.as_str().as_bytes())
+        .build()
+}
+
+/// Where the search by client id looks (in one store, or in all).
+pub fn client_search(client: ClientId, store: Option<&StoreId>) -> Key {
+    let key = Key::new(prefix::BY_CLIENT).u64(u64::from(client.get()));
+    match store {
+        Some(store) => key.text(store.as_str()),
+        None => key,
+    }
+}
+
+/// A store key's record, by the SHA-256 of the key.
+pub fn store_key(hash: &[u8; 32]) -> Vec<u8> {
+    Key::new(prefix::STORE_KEY).bytes(hash).build()
+}
+
+/// A store's keys by name (one store's, or one key's).
+pub fn store_key_name(store: &StoreId, name: Option<&str>) -> Vec<u8> {
+    let key = Key::new(prefix::STORE_KEY_NAME).text(store.as_str());
+    match name {
+        Some(name) => key.text(name).build(),
+        None => key.build(),
+    }
 }
 
 pub fn state_prefix(state: StateName, store: Option<&StoreId>) -> Vec<u8> {

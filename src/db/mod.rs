@@ -22,12 +22,15 @@ mod error;
 mod keys;
 mod lanes;
 mod outbox;
+mod pages;
 mod payments;
 mod quarantine;
 mod reads;
 mod records;
 mod retention;
+mod search;
 mod snapshot;
+mod store_keys;
 mod stores;
 mod timers;
 mod tx;
@@ -41,13 +44,16 @@ pub use counts::IndexSizes;
 pub use durability::Durable;
 pub use error::{DbError, Invariant, Tree};
 pub use outbox::{ApproverSend, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, SendOutcome};
+pub use pages::{Cursor, CursorError, Page};
 pub use quarantine::{QuarantineEntry, QuarantineReason};
+pub use reads::PageResult;
 pub use records::{
     AuditEntry, AuditEvent, Claim, Deadline, InvoiceAttempt, InvoiceSettlement, InvoiceState,
     PaymentRecord, PaymentSummary, Released, TransactionRecord,
 };
 pub use retention::PaymentKeys;
 pub use snapshot::CopyReport;
+pub use store_keys::{KeyHash, StoreKeyRecord};
 pub use timers::DueTimer;
 pub use tx::{TxResult, WriteTx, abort};
 
@@ -136,6 +142,10 @@ impl Db {
             .map_err(|_| DbError::Key { tree: Tree::Index })?;
         counts::keep_counts(&trees[Tree::Index as usize])?;
         retention::keep_retention_index(
+            &trees[Tree::Payments as usize],
+            &trees[Tree::Index as usize],
+        )?;
+        search::keep_search_entries(
             &trees[Tree::Payments as usize],
             &trees[Tree::Index as usize],
         )?;
@@ -300,6 +310,10 @@ pub(crate) mod forge {
         }
         index.remove(keys::counts_kept()).unwrap();
         index.remove(keys::lane_counts_kept()).unwrap();
+        index.remove(keys::store_counts_kept()).unwrap();
+        for key in index.scan_prefix(keys::store_state_counts()).keys() {
+            index.remove(key.unwrap()).unwrap();
+        }
     }
 
     /// A folder from before the retention index and the waiting counts.

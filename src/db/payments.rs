@@ -1,9 +1,10 @@
 //! Writing payments, their audit entries and transactions inside a
 //! [`WriteTx`], with every index entry derived from them: payments by
-//! state (and its count), waiting `searching` payments (and their count
-//! per phone and amount), the open payment of an identical check, timers,
-//! payments the retention sweep may remove, unclaimed transactions and
-//! transactions waiting for an operator (and their count).
+//! state (and its counts, in all and per store), waiting `searching`
+//! payments (and their count per phone and amount), the open payment of an
+//! identical check, timers, payments the retention sweep may remove,
+//! unclaimed transactions and transactions waiting for an operator (and
+//! their count), and the search entries by phone and client id.
 
 use super::error::{Invariant, Tree};
 use super::keys;
@@ -24,7 +25,26 @@ impl WriteTx<'_> {
             return abort(Invariant::PaymentExists(record.id.clone()));
         }
         self.put(Tree::Payments, &key, record)?;
+        self.put_search_entries(record)?;
         self.index(record)
+    }
+
+    /// The entries operators search by phone and client id. Written once,
+    /// with the payment: a payment's store, phone and client never change.
+    pub(super) fn put_search_entries(&self, r: &PaymentRecord) -> TxResult<()> {
+        let phone = keys::by_phone(&r.phone, &r.store_id, &r.id);
+        self.put_raw(Tree::Index, &phone, &[])?;
+        let client = keys::by_client(r.client_id, &r.store_id, &r.id);
+        self.put_raw(Tree::Index, &client, &[])
+    }
+
+    /// Removes a payment's search entries (when the payment is deleted).
+    pub(super) fn del_search_entries(&self, r: &PaymentRecord) -> TxResult<()> {
+        self.del(Tree::Index, &keys::by_phone(&r.phone, &r.store_id, &r.id))?;
+        self.del(
+            Tree::Index,
+            &keys::by_client(r.client_id, &r.store_id, &r.id),
+        )
     }
 
     /// Replaces `before` (as read in this write) by `after`, moving every
@@ -128,6 +148,7 @@ impl WriteTx<'_> {
         let state = r.state_name();
         self.put_raw(Tree::Index, &keys::by_state(state, &r.store_id, id), &[])?;
         self.add_to_count(&keys::state_count(state), 1)?;
+        self.add_to_count(&keys::store_state_count(state, &r.store_id), 1)?;
         if state == StateName::Searching {
             let key = keys::waiting(&r.store_id, &r.phone, r.amount, r.created_at, id);
             self.put_raw(Tree::Index, &key, &[])?;
@@ -153,6 +174,7 @@ impl WriteTx<'_> {
         let state = r.state_name();
         self.del(Tree::Index, &keys::by_state(state, &r.store_id, id))?;
         self.add_to_count(&keys::state_count(state), -1)?;
+        self.add_to_count(&keys::store_state_count(state, &r.store_id), -1)?;
         if state == StateName::Searching {
             self.del(
                 Tree::Index,

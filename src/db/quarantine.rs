@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::error::{DbError, Tree};
-use super::tx::{decode, encode};
+use super::tx::encode;
 use super::{Db, Durable};
 use crate::domain::StoreId;
 
@@ -78,25 +78,5 @@ impl Db {
         self.tree(Tree::Quarantine)
             .insert(entry.id.to_be_bytes(), encode(Tree::Quarantine, &entry)?)?;
         Ok(self.durable(entry))
-    }
-
-    /// Newest first, at most `limit`, optionally of one store.
-    pub fn quarantined(
-        &self,
-        store: Option<&StoreId>,
-        limit: usize,
-    ) -> Result<Vec<QuarantineEntry>, DbError> {
-        let mut out = Vec::new();
-        for item in self.tree(Tree::Quarantine).iter().rev() {
-            if out.len() >= limit {
-                break;
-            }
-            let (_, bytes) = item?;
-            let entry: QuarantineEntry = decode(Tree::Quarantine, &bytes)?;
-            if store.is_none_or(|s| *s == entry.store_id) {
-                out.push(entry);
-            }
-        }
-        Ok(out)
     }
 }

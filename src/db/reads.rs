@@ -1,13 +1,15 @@
 //! Reads outside any write: one record by key, a payment's history, the
-//! lists operators page through, and the matching scans (sled
-//! transactions cannot scan, so matching finds candidates here and
-//! re-reads them inside its write).
+//! lists operators page through (by cursor, `pages`), and the matching
+//! scans (sled transactions cannot scan, so matching finds candidates here
+//! and re-reads them inside its write).
 
 use serde::de::DeserializeOwned;
 
 use super::Db;
 use super::error::{DbError, Tree};
 use super::keys::{self, prefix};
+use super::pages::{Cursor, CursorError, Direction, Page, Scan};
+use super::quarantine::QuarantineEntry;
 use super::records::{AuditEntry, PaymentRecord, PaymentSummary, TransactionRecord};
 use super::tx::decode;
 use crate::domain::{Amount, ClientId, IdError, PaymentId, Phone, StoreId, TransId};
@@ -15,6 +17,20 @@ use crate::machine::StateName;
 
 /// Most audit entries one payment's history returns.
 const HISTORY_ENTRIES_MAX: usize = 1000;
+/// A filtered page reads at most this many keys per key it may return,
+/// and at least `FILTERED_SCAN_MIN`: a page of unclaimed transactions
+/// among claimed ones stops early and says where to go on.
+const FILTERED_SCAN_PER_ITEM: usize = 20;
+const FILTERED_SCAN_MIN: usize = 2000;
+
+/// What a paged list answers: a page, or a cursor from another list.
+pub type PageResult<T> = Result<Result<Page<T>, CursorError>, DbError>;
+
+fn filtered_scan_max(limit: usize) -> usize {
+    limit
+        .saturating_mul(FILTERED_SCAN_PER_ITEM)
+        .max(FILTERED_SCAN_MIN)
+}
 
 impl Db {
     /// Reads and decodes one record.
@@ -89,6 +105,104 @@ impl Db {
             out.push(parse_key_id(tail, PaymentId::parse)?);
         }
         Ok(out)
+    }
+
+    /// A page of the ids of payments in `states` (of one store, or of all),
+    /// by state in the order given to the index, then store, then age.
+    pub fn payments_page(
+        &self,
+        states: &[StateName],
+        store: Option<&StoreId>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> PageResult<PaymentId> {
+        let scan = Scan {
+            tree: self.tree(Tree::Index),
+            prefixes: states
+                .iter()
+                .map(|s| keys::state_prefix(*s, store))
+                .collect(),
+            direction: Direction::Ascending,
+            limit,
+            scan_max: limit,
+        };
+        scan.run(cursor, |key, _| {
+            let tail = key.rsplit(|b| *b == 0).next().unwrap_or_default();
+            parse_key_id(tail, PaymentId::parse).map(Some)
+        })
+    }
+
+    /// A page of a store's transactions in trans_id order; `unclaimed_only`
+    /// keeps those no payment holds or was credited with.
+    pub fn transactions_page(
+        &self,
+        store: &StoreId,
+        unclaimed_only: bool,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> PageResult<TransactionRecord> {
+        let scan = Scan {
+            tree: self.tree(Tree::Transactions),
+            prefixes: vec![keys::Key::raw().text(store.as_str()).build()],
+            direction: Direction::Ascending,
+            limit,
+            scan_max: filtered_scan_max(limit),
+        };
+        scan.run(cursor, |_, bytes| {
+            let tx: TransactionRecord = decode(Tree::Transactions, bytes)?;
+            Ok((!unclaimed_only || tx.is_claimable()).then_some(tx))
+        })
+    }
+
+    /// A page of the quarantine, newest first, optionally of one store.
+    pub fn quarantine_page(
+        &self,
+        store: Option<&StoreId>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> PageResult<QuarantineEntry> {
+        // Quarantine keys are the 8 bytes of an id.
+        if cursor.is_some_and(|c| c.key().len() != 8) {
+            return Ok(Err(CursorError));
+        }
+        let scan = Scan {
+            tree: self.tree(Tree::Quarantine),
+            prefixes: vec![Vec::new()],
+            direction: Direction::Descending,
+            limit,
+            scan_max: if store.is_some() {
+                filtered_scan_max(limit)
+            } else {
+                limit
+            },
+        };
+        scan.run(cursor, |_, bytes| {
+            let entry: QuarantineEntry = decode(Tree::Quarantine, bytes)?;
+            Ok(store.is_none_or(|s| *s == entry.store_id).then_some(entry))
+        })
+    }
+
+    /// A page of store ids, in id order.
+    pub fn stores_page(&self, cursor: Option<&Cursor>, limit: usize) -> PageResult<StoreId> {
+        let is_store_id =
+            |c: &Cursor| std::str::from_utf8(c.key()).is_ok_and(|t| StoreId::parse(t).is_ok());
+        if cursor.is_some_and(|c| !is_store_id(c)) {
+            return Ok(Err(CursorError));
+        }
+        let scan = Scan {
+            tree: self.tree(Tree::Stores),
+            prefixes: vec![Vec::new()],
+            direction: Direction::Ascending,
+            limit,
+            scan_max: limit,
+        };
+        scan.run(cursor, |key, _| {
+            std::str::from_utf8(key)
+                .ok()
+                .and_then(|text| StoreId::parse(text).ok())
+                .map(Some)
+                .ok_or(DbError::Key { tree: Tree::Stores })
+        })
     }
 
     /// Every payment, in id order (for `verify`: a full scan).

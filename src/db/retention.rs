@@ -107,6 +107,7 @@ impl WriteTx<'_> {
             return Ok(false);
         }
         self.unindex(record)?;
+        self.del_search_entries(record)?;
         self.del(Tree::Payments, &keys::payment(&record.id))?;
         for key in &owned.audit {
             self.del(Tree::Audit, key)?;

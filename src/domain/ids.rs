@@ -15,6 +15,7 @@ const PAYMENT_ID_PREFIX: &str = "pay_";
 const TIME_CHARS: usize = 6;
 const STORE_ID_CHARS_MAX: usize = 64;
 const TRANS_ID_CHARS_MAX: usize = 64;
+const KEY_NAME_CHARS_MAX: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -24,6 +25,8 @@ pub enum IdError {
     InvalidTransId,
     #[error("payment id must be 'pay_' followed by 26 lower-case base32 characters")]
     InvalidPaymentId,
+    #[error("key name must be 1-64 letters, digits, '-' or '_'")]
+    InvalidKeyName,
     #[error("the system's random number generator failed: {0}")]
     Random(String),
 }
@@ -93,6 +96,12 @@ string_id!(
     |s| is_id_text(s, TRANS_ID_CHARS_MAX),
     IdError::InvalidTransId,
     "A wallet transaction id (`رقم العملية`, `Ref:`): 12 digits with a leading zero in SMS texts, so kept as text."
+);
+string_id!(
+    KeyName,
+    |s| is_id_text(s, KEY_NAME_CHARS_MAX),
+    IdError::InvalidKeyName,
+    "The name of a store key (`laptop`, `ops-team`): 1–64 letters, digits, `-` and `_`; it names the key in the audit trail (`key:laptop`) and in the URL that revokes it."
 );
 string_id!(
     PaymentId,

@@ -87,7 +87,7 @@ fn load(app: &App, token: &str) -> Result<(Claims, PaymentRecord, ApprovalView),
         .map_err(|_| not_found())?
         .unwrap_or_default();
     let history = app.payments.history(&record.id).map_err(|_| not_found())?;
-    let view = ApprovalView::new(&record, &settings, history);
+    let view = ApprovalView::new(&record, &settings, history, app.clock.now());
     Ok((claims, record, view))
 }
 
@@ -101,7 +101,7 @@ fn show(app: &App, token: &str, headers: &HeaderMap) -> Html {
         Err(page) => return page,
     };
     if !waits_for(&claims, &record) {
-        return html(StatusCode::OK, decided_page(&view));
+        return html(StatusCode::OK, decided_page(&view, &claims.approver));
     }
     let Ok(nonce) = app.signer.nonce(token) else {
         return html(
@@ -147,7 +147,7 @@ async fn post(app: &App, client: Client, token: &str, req: Request<Incoming>) ->
     };
     let lang = view.lang;
     if !waits_for(&claims, &record) {
-        return html(StatusCode::CONFLICT, decided_page(&view));
+        return html(StatusCode::CONFLICT, decided_page(&view, &claims.approver));
     }
     let form = match body::read(req, app.settings.limits.body_bytes_max)
         .await
@@ -229,7 +229,9 @@ async fn record_decision(
             html(StatusCode::FORBIDDEN, error_page(lang, en, ar))
         }
         Ok(Err(_)) => match load(app, token) {
-            Ok((_, _, view)) => html(StatusCode::CONFLICT, decided_page(&view)),
+            Ok((claims, _, view)) => {
+                html(StatusCode::CONFLICT, decided_page(&view, &claims.approver))
+            }
             Err(page) => page,
         },
         Err(e) => {

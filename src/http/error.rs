@@ -45,6 +45,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("unauthorized")]
     Unauthorized,
+    /// A valid store key asked for what only the admin token may do.
+    #[error("forbidden")]
+    Forbidden,
     #[error("rate limited")]
     RateLimited { retry_after_s: u64 },
     #[error("body too large")]
@@ -81,7 +84,7 @@ impl ApiError {
             | ApiError::MethodNotAllowed => "invalid_request",
             ApiError::StoreNotReady(_) => "store_not_ready",
             ApiError::UnknownTransaction => "unknown_transaction",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::Forbidden => "unauthorized",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::BodyTooLarge => "body_too_large",
             ApiError::Conflict(_) => "conflict",
@@ -104,6 +107,7 @@ impl ApiError {
             | ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InvalidStore(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -146,6 +150,7 @@ impl ApiError {
             ApiError::NotFound => "There is nothing at this address.".into(),
             ApiError::MethodNotAllowed => "This method is not allowed here.".into(),
             ApiError::Unauthorized => "A valid token is required.".into(),
+            ApiError::Forbidden => "This needs the admin token.".into(),
             ApiError::RateLimited { retry_after_s } => {
                 format!("Too many requests. Please try again in {retry_after_s} seconds.")
             }
@@ -179,6 +184,7 @@ impl ApiError {
             ApiError::NotFound => "لا يوجد شيء على هذا العنوان.",
             ApiError::MethodNotAllowed => "هذه الطريقة غير مسموح بها هنا.",
             ApiError::Unauthorized => "مطلوب رمز دخول صحيح.",
+            ApiError::Forbidden => "هذا الإجراء يحتاج رمز المشرف العام.",
             ApiError::RateLimited { .. } => "طلبات كثيرة جدًا. من فضلك حاول مرة أخرى بعد قليل.",
             ApiError::BodyTooLarge => "حجم الطلب كبير جدًا.",
             ApiError::Conflict(_) => "يوجد تعارض مع بيانات محفوظة.",

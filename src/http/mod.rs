@@ -5,8 +5,12 @@
 //! files); `error` maps every error to its status in one place.
 //! Handlers parse input into domain types and call the use cases in
 //! `crate::payments` and `crate::stores`; none touches the database.
+//! `access` resolves who a request acts for (the admin token or a store
+//! key) and decides what they may see, for the admin API and `console`.
 
+mod access;
 mod admin;
+mod admin_keys;
 mod approvals;
 mod assets;
 mod auth;
@@ -14,6 +18,7 @@ mod backup;
 mod body;
 mod check;
 mod client_ip;
+mod console;
 mod error;
 mod health;
 mod idle;
@@ -32,6 +37,7 @@ mod views;
 use std::sync::Arc;
 
 pub use client_ip::{Client, Peer};
+pub use console::Sessions;
 pub use error::ApiError;
 pub use router::handle;
 pub use server::serve;
@@ -63,4 +69,6 @@ pub struct App {
     pub admin_token: Secret,
     /// Base of links in emails and of `poll_url`s given to other hosts.
     pub public_url: String,
+    /// The console's signed-in sessions.
+    pub sessions: Sessions,
 }

@@ -3,6 +3,12 @@
 //! `+` is a space and `%2B` a plus.
 
 use super::ApiError;
+use crate::domain::StoreId;
+
+/// A store id from a path or a parameter; `invalid_store_id` otherwise.
+pub fn store_id(id: &str) -> Result<StoreId, ApiError> {
+    StoreId::parse(id).map_err(|_| ApiError::InvalidStoreId)
+}
 
 /// Pairs one request may carry; the module sends six.
 const PARAMS_MAX: usize = 64;

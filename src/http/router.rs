@@ -8,7 +8,9 @@ use hyper::body::Incoming;
 
 use super::client_ip::{self, Client, Peer};
 use super::reply::Body;
-use super::{ApiError, App, admin, approvals, assets, check, health, ingest, pay, poll, rate};
+use super::{
+    ApiError, App, admin, approvals, assets, check, console, health, ingest, pay, poll, rate,
+};
 use crate::domain::Lang;
 use crate::metrics::{RequestLabels, RouteLabels};
 
@@ -72,6 +74,7 @@ async fn dispatch(
         (["admin", rest @ ..], _) => ("admin", admin::route(app, client, rest, req).await),
         (["pay", rest @ ..], _) => pay::route(app, client, rest, req).await,
         (["assets", _], &Method::GET | &Method::HEAD) => ("assets", assets::serve(&path)),
+        (["console", rest @ ..], _) => ("console", console::route(app, client, rest, req).await),
         (
             ["healthz"]
             | ["metrics"]

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::state::HoldReason;
-use crate::domain::{ClientId, Email, TransId};
+use crate::domain::{ClientId, Email, KeyName, TransId};
 
 /// Who caused an event. System events (matching, timers, WHMCS answers)
 /// carry no actor field; decisions carry one of these.
@@ -20,8 +20,59 @@ pub enum Actor {
         ip: Option<String>,
         user_agent: Option<String>,
     },
-    /// An operator using the admin API.
-    Operator { ip: Option<String> },
+    /// An operator using the admin API or the console, named by the
+    /// credential they used (entries from before store keys existed were
+    /// all made with the admin token, which is what they read as).
+    Operator {
+        #[serde(default)]
+        by: OperatorName,
+        ip: Option<String>,
+    },
+}
+
+/// The credential behind an operator's decision: the admin token, or one
+/// of a store's keys by its name. Stored and shown as `admin` or
+/// `key:<name>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum OperatorName {
+    #[default]
+    Admin,
+    Key(KeyName),
+}
+
+impl OperatorName {
+    const KEY_PREFIX: &'static str = "key:";
+
+    pub fn parse(s: &str) -> Option<OperatorName> {
+        if s == "admin" {
+            return Some(OperatorName::Admin);
+        }
+        let name = s.strip_prefix(Self::KEY_PREFIX)?;
+        KeyName::parse(name).ok().map(OperatorName::Key)
+    }
+}
+
+impl std::fmt::Display for OperatorName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OperatorName::Admin => f.write_str("admin"),
+            OperatorName::Key(name) => write!(f, "{}{name}", Self::KEY_PREFIX),
+        }
+    }
+}
+
+impl Serialize for OperatorName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for OperatorName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        OperatorName::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown operator {text:.80}")))
+    }
 }
 
 /// The kind of actor, for guards and the transition table.

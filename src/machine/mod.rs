@@ -17,7 +17,7 @@ mod state;
 mod table;
 
 pub use diagram::{render_dot, render_mermaid};
-pub use event::{Actor, ActorKind, Assignment, Decision, Event, EventKind, Match};
+pub use event::{Actor, ActorKind, Assignment, Decision, Event, EventKind, Match, OperatorName};
 pub use flow::State;
 pub use instance::{Handled, Machine, RestoreError, Transition};
 pub use intent::{DeadlineKind, Intent, IntentKind};

@@ -65,7 +65,10 @@ fn actors() -> Vec<Actor> {
             ip: None,
             user_agent: None,
         },
-        Actor::Operator { ip: None },
+        Actor::Operator {
+            by: OperatorName::Admin,
+            ip: None,
+        },
     ]
 }
 

@@ -162,7 +162,10 @@ fn actor(who: Who) -> Actor {
             ip: None,
             user_agent: None,
         },
-        Who::Operator => Actor::Operator { ip: None },
+        Who::Operator => Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         Who::System => Actor::System,
     }
 }
@@ -173,7 +176,10 @@ fn email(text: &str) -> Email {
 
 fn operator() -> Decision {
     Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         note: None,
     }
 }
@@ -353,7 +359,10 @@ impl Harness {
             store_id: self.store_id.clone(),
             trans_id: TransId::parse(&format!("t{}", self.world.txs[t].trans)).map_err(io)?,
             payment_id: PaymentId::parse(&self.world.payments[i].id).map_err(io)?,
-            operator: Actor::Operator { ip: None },
+            operator: Actor::Operator {
+                by: Default::default(),
+                ip: None,
+            },
             note: None,
         };
         let real = self.payments()?.assign(&request, self.now()).map_err(io)?;

@@ -9,7 +9,7 @@ use super::transition::{Applied, NotApplied};
 use super::{Payments, Written};
 use crate::db::DbError;
 use crate::domain::PaymentId;
-use crate::machine::{Actor, Decision, Event};
+use crate::machine::{Actor, ActorRule, Decision, EDGES, Event, EventKind, StateName};
 
 /// What an operator can ask of a payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,34 @@ impl OperatorAction {
         OperatorAction::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
+    /// What an operator may do to a payment in `state`: the actions the
+    /// transition table has an operator's edge for (the console offers
+    /// these; the machine still decides when one is sent).
+    pub fn available_in(state: StateName) -> Vec<OperatorAction> {
+        OperatorAction::ALL
+            .into_iter()
+            .filter(|action| {
+                EDGES.iter().any(|e| {
+                    e.from == state
+                        && e.event == action.event_kind()
+                        && matches!(
+                            e.actors,
+                            ActorRule::Operator | ActorRule::ApproverOrOperator
+                        )
+                })
+            })
+            .collect()
+    }
+
+    fn event_kind(self) -> EventKind {
+        match self {
+            OperatorAction::Approve => EventKind::Approve,
+            OperatorAction::Reject => EventKind::Reject,
+            OperatorAction::Retry => EventKind::Retry,
+            OperatorAction::MarkCredited => EventKind::MarkCredited,
+        }
+    }
+
     fn event(self, decision: Decision) -> Event {
         match self {
             OperatorAction::Approve => Event::Approve(decision),
@@ -55,7 +83,11 @@ impl OperatorAction {
 
 impl Payments {
     /// An operator's action, by whoever `operator` says (an
-    /// `Actor::Operator`), with an optional note for the audit trail.
+    /// `Actor::Operator` naming the admin token or a store key), with an
+    /// optional note for the audit trail. With `at_version`, only while the
+    /// payment is still at that version (the console's forms carry the
+    /// version their page showed, so a payment that moved on meanwhile is
+    /// not decided blind).
     pub fn operator_action(
         &self,
         id: &PaymentId,
@@ -63,12 +95,13 @@ impl Payments {
         operator: Actor,
         note: Option<String>,
         now: Timestamp,
+        at_version: Option<u64>,
     ) -> Result<Result<Written<Applied>, NotApplied>, DbError> {
         let event = action.event(Decision {
             actor: operator,
             note,
         });
-        self.apply(id, &event, now)
+        self.apply_at_version(id, &event, now, at_version)
     }
 
     /// An approver's decision from the page of a signed link: only while
@@ -93,5 +126,34 @@ impl Payments {
             Event::Reject(decision)
         };
         self.apply_at_version(id, &event, now, Some(version))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_are_offered_exactly_the_table_s_operator_edges() {
+        use OperatorAction as A;
+        assert_eq!(
+            OperatorAction::available_in(StateName::Held),
+            vec![A::Approve, A::Reject]
+        );
+        assert_eq!(
+            OperatorAction::available_in(StateName::CreditFailed),
+            vec![A::Reject, A::Retry]
+        );
+        assert_eq!(
+            OperatorAction::available_in(StateName::CreditUnknown),
+            vec![A::Retry, A::MarkCredited]
+        );
+        for state in [
+            StateName::Searching,
+            StateName::Crediting,
+            StateName::Credited,
+        ] {
+            assert!(OperatorAction::available_in(state).is_empty(), "{state}");
+        }
     }
 }

@@ -27,9 +27,11 @@ mod ingest;
 mod invoices;
 mod matching;
 mod outbox;
+mod overview;
 mod queries;
 mod reference;
 mod retention;
+mod search;
 mod timers;
 mod transition;
 mod verify;
@@ -49,16 +51,18 @@ pub use ingest::IngestOutcome;
 pub use invoices::{
     InvoiceCheck, InvoicePlan, InvoiceReading, InvoiceStep, plan_application, settle_unknown,
 };
+pub use overview::{StoreOverview, WhmcsError};
 pub use queries::competing_in;
 pub use retention::{Retention, Swept};
+pub use search::{SEARCH_RESULTS_MAX, SearchTerm};
 pub use transition::{Applied, NotApplied};
 pub use verify::VERIFY_PAYMENTS_MAX;
 
 pub use crate::db::{
-    ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Db, DbError, DbOptions, Deadline,
-    DueTimer, Effect, InvoiceAttempt, InvoiceSettlement, InvoiceState, Lane, OutboxEntry,
-    OutboxKey, OutboxStatus, PaymentRecord, PaymentSummary, QuarantineEntry, QuarantineReason,
-    Released, SendOutcome, TransactionRecord,
+    ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Cursor, CursorError, Db, DbError,
+    DbOptions, Deadline, DueTimer, Effect, InvoiceAttempt, InvoiceSettlement, InvoiceState, Lane,
+    OutboxEntry, OutboxKey, OutboxStatus, Page, PageResult, PaymentRecord, PaymentSummary,
+    QuarantineEntry, QuarantineReason, Released, SendOutcome, StoreKeyRecord, TransactionRecord,
 };
 
 use crate::antispam::ClaimRules;
@@ -263,7 +267,7 @@ impl Payments {
         let actor = match &applied.audit.actor {
             crate::machine::Actor::System => "system".to_owned(),
             crate::machine::Actor::Approver { email, .. } => format!("approver {email}"),
-            crate::machine::Actor::Operator { .. } => "operator".to_owned(),
+            crate::machine::Actor::Operator { by, .. } => format!("operator {by}"),
         };
         tracing::info!(
             payment_id = %applied.record.id,

@@ -1,11 +1,11 @@
 //! Reads the API, the pages and the workers make: a payment and its
-//! history, lists for operators, transactions, the quarantine, a store's
-//! breaker, and why a `crediting` payment waits.
+//! history, lists for operators (paged by cursor), transactions, the
+//! quarantine, a store's breaker, and why a `crediting` payment waits.
 
 use super::Payments;
 use crate::db::{
-    AuditEntry, Breaker, DbError, OutboxEntry, PaymentRecord, PaymentSummary, QuarantineEntry,
-    TransactionRecord,
+    AuditEntry, Breaker, Cursor, DbError, OutboxEntry, Page, PageResult, PaymentRecord,
+    PaymentSummary, QuarantineEntry, TransactionRecord,
 };
 use crate::domain::{ClientId, PaymentId, StoreId, TransId};
 use crate::machine::StateName;
@@ -69,23 +69,62 @@ impl Payments {
         self.db().payments_in_state(state, store, limit)
     }
 
-    /// A store's transactions in trans_id order, at most `limit`.
-    pub fn transactions_of(
+    /// A page of payments in `states` (of one store, or of all): by state
+    /// in the order of [`StateName::ALL`], then store, then age.
+    pub fn payments_page(
+        &self,
+        states: &[StateName],
+        store: Option<&StoreId>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> PageResult<PaymentRecord> {
+        match self.db().payments_page(states, store, cursor, limit)? {
+            Ok(page) => self.records(page).map(Ok),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// The records of a page of ids (a payment is never deleted, so every
+    /// id the index lists has one; a missing one is skipped, and `verify`
+    /// reports it).
+    pub(super) fn records(&self, page: Page<PaymentId>) -> Result<Page<PaymentRecord>, DbError> {
+        let mut items = Vec::with_capacity(page.items.len());
+        for id in &page.items {
+            if let Some(record) = self.payment(id)? {
+                items.push(record);
+            }
+        }
+        Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+
+    /// One store's payments in a state, as counted by the writes.
+    pub fn store_state_count(&self, state: StateName, store: &StoreId) -> Result<u64, DbError> {
+        self.db().store_state_count(state, store)
+    }
+
+    /// A page of a store's transactions in trans_id order.
+    pub fn transactions_page(
         &self,
         store: &StoreId,
         unclaimed_only: bool,
+        cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Vec<TransactionRecord>, DbError> {
-        self.db().transactions_of(store, unclaimed_only, limit)
+    ) -> PageResult<TransactionRecord> {
+        self.db()
+            .transactions_page(store, unclaimed_only, cursor, limit)
     }
 
-    /// The quarantine, newest first, at most `limit`.
-    pub fn quarantined(
+    /// A page of the quarantine, newest first (of one store, or of all).
+    pub fn quarantine_page(
         &self,
         store: Option<&StoreId>,
+        cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Vec<QuarantineEntry>, DbError> {
-        self.db().quarantined(store, limit)
+    ) -> PageResult<QuarantineEntry> {
+        self.db().quarantine_page(store, cursor, limit)
     }
 
     /// The store's open WHMCS breaker, if any.

@@ -171,7 +171,10 @@ fn a_refused_event_changes_nothing() {
     setup(&store);
     let created = create(&store, &new_payment(42));
     let approve = Event::Approve(Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         note: None,
     });
     let refused = apply(&store, &created.id, &approve).unwrap_err();
@@ -228,7 +231,10 @@ fn reject_hands_the_transaction_to_an_operator_and_credit_settles_it_once() {
     let a = create(&store, &new_payment(42));
     apply(&store, &a.id, &matched("014412345678", true)).unwrap();
     let reject = Event::Reject(Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: crate::machine::OperatorName::Admin,
+            ip: None,
+        },
         note: Some("not theirs".into()),
     });
     apply(&store, &a.id, &reject).unwrap();
@@ -257,7 +263,10 @@ fn reject_hands_the_transaction_to_an_operator_and_credit_settles_it_once() {
         store_id: store_id(),
         trans_id: trans_id.clone(),
         payment_id: b.id.clone(),
-        operator: Actor::Operator { ip: None },
+        operator: Actor::Operator {
+            by: Default::default(),
+            ip: None,
+        },
         note: Some("receipt checked".into()),
     };
     let assigned = store.assign(&assign, t0()).unwrap().unwrap();

@@ -185,7 +185,10 @@ fn a_rejected_claim_waits_for_an_operator_and_no_check_or_transfer_takes_it() {
     let arrived = transfer(&store, "014412345678", minutes(20), minutes(22));
     assert_eq!(claimed(&arrived).record.id, attacker.id);
     let reject = Event::Reject(Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: Default::default(),
+            ip: None,
+        },
         note: None,
     });
     store
@@ -216,7 +219,10 @@ fn a_rejected_claim_waits_for_an_operator_and_no_check_or_transfer_takes_it() {
         store_id: store_id(),
         trans_id,
         payment_id: victim.id.clone(),
-        operator: Actor::Operator { ip: None },
+        operator: Actor::Operator {
+            by: Default::default(),
+            ip: None,
+        },
         note: Some("receipt from the customer".into()),
     };
     let applied = store
@@ -271,7 +277,10 @@ fn an_assignment_is_refused_unless_the_payment_waits_for_that_amount() {
         store_id: store_id(),
         trans_id: TransId::parse("014412345678").unwrap(),
         payment_id: payment_id.clone(),
-        operator: Actor::Operator { ip: None },
+        operator: Actor::Operator {
+            by: Default::default(),
+            ip: None,
+        },
         note: None,
     };
     let mut other = new_payment(9);

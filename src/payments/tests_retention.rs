@@ -80,7 +80,10 @@ fn the_sweep_removes_old_unmatched_checks_and_keeps_whatever_touched_money() {
         .unwrap();
     let rejected = check(&store, 42, "100", t0());
     let reject = Event::Reject(Decision {
-        actor: Actor::Operator { ip: None },
+        actor: Actor::Operator {
+            by: Default::default(),
+            ip: None,
+        },
         note: None,
     });
     store
@@ -134,7 +137,11 @@ fn the_sweep_removes_old_unmatched_checks_and_keeps_whatever_touched_money() {
     }
     assert_eq!(count(StateName::Expired), 1);
     assert_eq!(count(StateName::Rejected), 1);
-    let left = store.quarantined(None, 10).unwrap();
+    let left = store
+        .quarantine_page(None, None, 10)
+        .unwrap()
+        .unwrap()
+        .items;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].at, days(20));
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());

@@ -230,6 +230,12 @@ impl Payments {
                 r.id
             ));
         }
+        if !self.db().has_search_entries(r)? {
+            problems.push(format!(
+                "{}: missing from the search by phone or client",
+                r.id
+            ));
+        }
         Ok(())
     }
 }

@@ -189,7 +189,8 @@ impl Performer for MailSender {
         if settings.anti_spam.approvers.is_empty() {
             tracing::warn!(payment_id = %record.id, "held payment has no approvers: an operator must decide");
         }
-        let view = ApprovalView::new(&record, &settings, self.payments.history(&record.id)?);
+        let history = self.payments.history(&record.id)?;
+        let view = ApprovalView::new(&record, &settings, history, self.clock.now());
         let mut current = entry;
         for approver in &settings.anti_spam.approvers {
             if current.sent_to(approver) {

@@ -6,6 +6,7 @@
 mod backoff;
 mod credit;
 mod invoice;
+mod key_uses;
 mod limits;
 mod mail;
 mod outbox;
@@ -16,6 +17,7 @@ mod whmcs_lane;
 
 pub use backoff::backoff;
 pub use credit::Crediter;
+pub use key_uses::run_key_use_saver;
 pub use limits::run_limiter_cleanup;
 pub use mail::{MailSender, MailSetupError, Mailer, SendError};
 pub use outbox::{Performer, perform_due, run_lane};

@@ -134,11 +134,16 @@ async fn an_approver_approves_from_the_emailed_link_on_a_phone() {
 
     phone.click(APPROVE_BUTTON).await;
     phone.wait_for(NO_FORM).await;
-    assert_eq!(phone.text("h1").await, "This payment was already decided");
+    // The approver reads what they just did, in words, with the time.
+    assert_eq!(phone.text("h1").await, "You approved this payment");
     let decided = phone.text("body").await;
     assert!(
-        decided.contains(&format!("approve by {APPROVER}")),
+        decided.contains("You approved this payment on ") && decided.contains("just now"),
         "{decided}"
+    );
+    assert!(
+        !decided.contains("T0") && !decided.contains("held"),
+        "no raw times or states: {decided}"
     );
     assert_fits(&phone).await;
     phone.screenshot_for_docs("approval-en-360-decided").await;
@@ -210,11 +215,16 @@ async fn the_arabic_approval_page_reads_right_to_left_and_decides() {
 
     phone.click(APPROVE_BUTTON).await;
     phone.wait_for(NO_FORM).await;
-    assert_eq!(
-        phone.text("h1").await,
-        "تم اتخاذ قرار بشأن هذه الدفعة بالفعل"
+    assert_eq!(phone.text("h1").await, "لقد وافقت على هذه الدفعة");
+    let decided = phone.text("body").await;
+    assert!(
+        decided.contains("لقد وافقت على هذه الدفعة في") && decided.contains("الآن"),
+        "{decided}"
     );
-    assert!(phone.text("body").await.contains(APPROVER));
+    assert!(
+        !decided.contains("approve") && !decided.contains("crediting"),
+        "no English words: {decided}"
+    );
     assert_fits(&phone).await;
     phone.screenshot_for_docs("approval-ar-360-decided").await;
     let (state, decision) = state_and_decision(&daemon, &id).await;

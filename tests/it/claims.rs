@@ -112,6 +112,16 @@ async fn two_clients_waiting_for_one_transfer_are_contested_and_the_operator_dec
     assert_eq!(shown["competing_clients"], json!([42]));
     let listed = daemon.admin_get("/admin/payments?state=held").await;
     assert_eq!(listed.body["payments"][0]["competing_clients"], json!([42]));
+    let console = crate::support::console::Console::sign_in(&daemon, &daemon.admin_token).await;
+    let page = console
+        .get(&format!("/console/payments/{attacker_id}"))
+        .await;
+    assert!(
+        page.body
+            .contains("Other clients waiting for this transfer: 42"),
+        "{}",
+        page.body
+    );
     assert_eq!(daemon.poll(&victim_id, "").await.body["state"], "searching");
     assert_eq!(
         daemon.whmcs.add_credit_calls(),

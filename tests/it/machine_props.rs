@@ -116,7 +116,10 @@ fn actor(who: &Who) -> Actor {
             ip: None,
             user_agent: None,
         },
-        Who::Operator => Actor::Operator { ip: None },
+        Who::Operator => Actor::Operator {
+            by: cashgate::machine::OperatorName::Admin,
+            ip: None,
+        },
     }
 }
 

@@ -4,16 +4,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod admin_access;
 mod antispam;
 mod approvals;
 mod architecture;
 mod backup;
 mod browser_approvals;
+mod browser_console;
 mod browser_pay;
 mod browser_support;
 mod check;
 mod claims;
 mod connections;
+mod console;
+mod console_hostile;
 mod crediting;
 mod demo;
 mod diagram;

@@ -102,7 +102,7 @@ fn the_copy_never_hands_out_an_id_the_source_handed_out() {
         .durable_blocking()
         .unwrap();
     assert!(next.id > last, "{} after {last}", next.id);
-    let kept = copy.quarantined(None, 10).unwrap();
+    let kept = copy.quarantine_page(None, None, 10).unwrap().unwrap().items;
     assert_eq!(kept.len(), 4, "nothing was overwritten: {kept:?}");
 }
 

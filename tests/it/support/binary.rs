@@ -4,12 +4,15 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 pub struct Binary {
     pub child: Child,
     pub base: String,
     pub admin_token: String,
     pub http: reqwest::Client,
+    /// Every log line the daemon wrote after it said it serves.
+    pub log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Binary {
@@ -38,12 +41,17 @@ impl Binary {
         // with CASHGATE_TEST_LOGS set, keep it in that folder.
         let keep = std::env::var_os("CASHGATE_TEST_LOGS")
             .map(|d| std::path::PathBuf::from(d).join(format!("{}.log", child.id())));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             use std::io::Write;
             let mut file = keep.and_then(|p| std::fs::File::create(p).ok());
             for line in lines.map_while(Result::ok) {
                 if let Some(f) = file.as_mut() {
                     let _ = writeln!(f, "{line}");
+                }
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push(line);
                 }
             }
         });
@@ -57,7 +65,13 @@ impl Binary {
                 .no_proxy()
                 .build()
                 .expect("client"),
+            log,
         }
+    }
+
+    /// The log lines written so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

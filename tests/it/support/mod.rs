@@ -4,6 +4,7 @@ pub mod api;
 pub mod approvals;
 pub mod binary;
 pub mod browser;
+pub mod console;
 pub mod daemon;
 pub mod outcomes;
 pub mod pay;
