@@ -1,17 +1,11 @@
 //! The console in headless Chromium, as a merchant and an operator use
 //! it: a store key signs in on a phone, approves a held payment and the
-//! customer's payment flips; another store's payment cannot be opened by
+//! customer's status page flips; another store's payment cannot be opened by
 //! URL; a form that lost its CSRF token changes nothing; sign-out ends
 //! the session; the Arabic console reads right to left. No console error,
 //! nothing from another origin, nothing wider than the screen.
 //! `CASHGATE_SCREENSHOTS=1` saves the overview and a payment, in English
 //! and Arabic, at 360 px and desktop size, under `docs/screenshots/`.
-//!
-//! The customer's status page (`/pay/{store}/payments/{id}`) is built on
-//! another branch; until it is here, the flip is watched through the poll
-//! API the status page long-polls (`/api/payments/{id}?wait=…`).
-
-use std::time::Duration;
 
 use serde_json::json;
 
@@ -60,6 +54,13 @@ async fn assert_clean(browser: &mut Browser, origin: &str, expected: &[(&str, u1
     );
 }
 
+/// A condition true once the customer's status page shows `state`.
+fn state_is(state: &str) -> String {
+    format!(
+        "document.getElementById('payment-state') !== null && document.getElementById('payment-state').dataset.state === '{state}'"
+    )
+}
+
 async fn sign_in(browser: &Browser, daemon: &TestDaemon, token: &str) {
     browser.goto(&daemon.url("/console")).await;
     browser
@@ -102,20 +103,12 @@ async fn a_merchant_approves_on_a_phone_and_sees_nothing_of_other_stores() {
     desk.screenshot_for_docs("console-en-desktop-overview")
         .await;
 
-    // The customer's payment is held; its poll waits for a change.
-    let waiting = {
-        let poll = daemon
-            .http
-            .get(daemon.url(&format!("/api/payments/{mine}?wait=20&state=held")));
-        tokio::spawn(async move {
-            poll.send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        })
-    };
+    // The customer watches the payment's status page: held.
+    let customer = Browser::open(MOBILE, "en").await;
+    customer
+        .goto(&daemon.url(&format!("/pay/{OWN}/payments/{mine}")))
+        .await;
+    customer.wait_for(&state_is("held")).await;
     phone
         .goto(&daemon.url(&format!("/console/payments/{mine}")))
         .await;
@@ -140,15 +133,11 @@ async fn a_merchant_approves_on_a_phone_and_sees_nothing_of_other_stores() {
     phone
         .wait_for("document.querySelector('.summary [data-state]').dataset.state !== 'held'")
         .await;
-    let flipped = tokio::time::timeout(Duration::from_secs(20), waiting)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        ["crediting", "credited"].contains(&flipped["state"].as_str().unwrap()),
-        "{flipped}"
-    );
-    assert_eq!(flipped["requires_verification"], false);
+    // The status page follows without a reload: the credit lands.
+    customer.wait_for(&state_is("credited")).await;
+    let sentence = customer.text("#payment-state").await;
+    assert!(!sentence.is_empty(), "the state is said in words");
+    customer.close().await;
     let history = daemon
         .admin_get(&format!("/admin/payments/{mine}"))
         .await
