@@ -179,3 +179,37 @@ async fn reference_attempts_are_limited_per_ip_and_per_store() {
         .await;
     assert_eq!(limited.status, 429);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_by_reference_meets_the_claim_rules_like_any_other() {
+    let daemon = spawn_daemon(|_| {}).await;
+    daemon.default_store().await;
+    // Client 77 waits for a transfer of 250 from this phone.
+    let rival = daemon
+        .check(&[
+            ("store_id", STORE),
+            ("phone", "01012345678"),
+            ("amount", "250"),
+            ("client_id", "77"),
+        ])
+        .await;
+    assert_eq!(rival.body["state"], "searching", "{rival:?}");
+    instapay(&daemon, "IP20260501009", "250").await;
+    // Client 42 names the transfer by its reference, with the same phone.
+    let reply = check_with_reference(&daemon, "01012345678", "250", "IP20260501009").await;
+    assert_eq!(reply["state"], "held", "{reply}");
+    let id = reply["payment_id"].as_str().unwrap();
+    let detail = daemon
+        .admin_get(&format!("/admin/payments/{id}"))
+        .await
+        .body;
+    let mut reasons: Vec<&str> = detail["hold_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    reasons.sort_unstable();
+    assert_eq!(reasons, ["claimed_by_reference", "contested"], "{detail}");
+    assert_eq!(detail["competing_clients"], json!([77]));
+}
