@@ -8,7 +8,7 @@
 
 use maud::{Markup, html};
 
-use super::words::{Word, state_text, text};
+use super::words::{Word, state_text, text, unapproved_text};
 use super::{Frame, NoScriptRefresh, Page, layout};
 use crate::domain::Lang;
 use crate::machine::StateName;
@@ -54,7 +54,7 @@ pub struct StatusView {
 /// The status page.
 pub fn status_page(view: &StatusView) -> Page {
     let l = view.lang;
-    let (headline, _) = state_text(view.state, l);
+    let (headline, _) = words_of(view);
     let title = format!("{headline} — {}", view.store_name);
     let refresh = match (&view.return_url, view.state) {
         (Some(url), StateName::Credited) => NoScriptRefresh::GoTo(RETURN_AFTER_S, url.clone()),
@@ -81,8 +81,17 @@ pub fn status_page(view: &StatusView) -> Page {
     )
 }
 
+/// What the page says of the payment: an expired payment that had a claim
+/// was found and not approved in time, not "not received".
+fn words_of(view: &StatusView) -> (&'static str, &'static str) {
+    match (view.state, &view.credit) {
+        (StateName::Expired, Some(_)) => unapproved_text(view.lang),
+        (state, _) => state_text(state, view.lang),
+    }
+}
+
 fn state_part(view: &StatusView) -> Markup {
-    let (headline, sentence) = state_text(view.state, view.lang);
+    let (headline, sentence) = words_of(view);
     let state = view.state.as_str();
     html! {
         div #payment-state class=(format!("state state-{state}")) data-state=(state)

@@ -145,6 +145,20 @@ fn every_state_has_its_own_sentence_in_both_languages() {
 }
 
 #[test]
+fn a_found_payment_that_expired_unapproved_is_not_called_unreceived() {
+    for lang in [Lang::En, Lang::Ar] {
+        let mut view = status(StateName::Expired, None);
+        view.lang = lang;
+        view.credit = Some("100.00 EGP".into());
+        let page = status_page(&view);
+        let (_, unapproved) = super::words::unapproved_text(lang);
+        let (_, unreceived) = super::words::state_text(StateName::Expired, lang);
+        assert!(page.contains(unapproved), "{lang:?}");
+        assert!(!page.contains(unreceived), "{lang:?}");
+    }
+}
+
+#[test]
 fn a_credited_page_leads_back_only_with_a_return_url() {
     let url = "https://billing.example.com/viewinvoice.php?id=7";
     let page = status_page(&status(StateName::Credited, Some(url)));

@@ -145,6 +145,25 @@ fn arabic(word: Word) -> &'static str {
     }
 }
 
+/// The headline and sentence of a payment that was found but expired
+/// because nobody approved it in time (its transfer waits for an
+/// operator, who can still give it to the customer).
+pub fn unapproved_text(lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::En => (
+            "Not approved in time",
+            "Your payment was found, but the merchant did not approve it in time. \
+             The merchant has been told and can still add it to your account; \
+             if you have questions, contact the store.",
+        ),
+        Lang::Ar => (
+            "لم تتم الموافقة في الوقت المحدد",
+            "تم العثور على دفعتك، لكن التاجر لم يوافق عليها في الوقت المحدد. تم إبلاغ التاجر \
+             ويمكنه إضافتها إلى حسابك؛ إذا كان لديك سؤال، تواصل مع المتجر.",
+        ),
+    }
+}
+
 /// A state's headline and sentence on the status page.
 pub fn state_text(state: StateName, lang: Lang) -> (&'static str, &'static str) {
     match lang {

@@ -6,8 +6,8 @@
 //! `303` to the status page; bad input or a limit gives the form back with
 //! what was typed and the message (400, 429 with `Retry-After`).
 //!
-//! `invoice_id` is passed through as it came (a positive number), for the
-//! check to take once checks carry invoices.
+//! `invoice_id` is passed through as it came (a positive number): the
+//! check names the invoice its payment pays once credited.
 
 use http::{Request, Response, header};
 use hyper::body::Incoming;
