@@ -19,7 +19,7 @@ use super::fields::{
     unparseable,
 };
 use super::time::{cairo_timestamp, take_arabic_stamp};
-use super::{Field, Layout, ParsedSms, SmsError};
+use super::types::{Field, Layout, ParsedSms, SmsError};
 use crate::domain::Phone;
 
 /// "Amount received": the one marker that makes a text a receipt.

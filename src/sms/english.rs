@@ -14,7 +14,7 @@ use super::fields::{
     read_amount, read_balance, read_phone, read_trans_id, skip_sep, take_while, unparseable,
 };
 use super::time::{Clock, cairo_timestamp, civil, take_clock, take_small, take_year};
-use super::{Field, Layout, ParsedSms, SmsError};
+use super::types::{Field, Layout, ParsedSms, SmsError};
 use jiff::civil::DateTime;
 
 const RECEIVED: &str = "received egp";

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use super::{Field, SmsError};
+use super::types::{Field, SmsError};
 use crate::domain::{self, Amount, Phone, TransId};
 
 /// Digits a transaction id may have. Vodafone prints 12 today; the slack

@@ -17,8 +17,10 @@ mod fields;
 mod parse;
 mod render;
 mod time;
+mod types;
 
-pub use parse::{Field, Layout, ParsedSms, SmsError, parse_sms};
+pub use parse::parse_sms;
+pub use types::{Field, Layout, ParsedSms, SmsError};
 
 /// Sender ids the operator sends wallet notifications from. Anyone can send
 /// an SMS that reads like a receipt; only these ids are believed.

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use jiff::civil::DateTime;
 
-use super::ParsedSms;
+use super::types::ParsedSms;
 use crate::domain::Amount;
 
 impl ParsedSms {

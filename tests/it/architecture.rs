@@ -1,14 +1,35 @@
 //! The shape of `src/`: no file imports another that (through any chain)
 //! imports it back, and no file grows past 500 lines. A module's children
-//! may use their parent's items (that edge is not counted); every other
-//! import between files is, whether written in a `use` or inline
-//! (`crate::db::Db` in an expression).
+//! may use their parent's own items (that edge is not counted); every
+//! other import between files is, whether written in a `use` or inline
+//! (`crate::db::Db` in an expression). A name a module re-exports
+//! (`pub use child::Item`) is followed to the file that defines it, so a
+//! child that takes a sibling's item through the parent still counts as
+//! importing the sibling.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The longest a file in `src/` may be.
 const FILE_LINES_MAX: usize = 500;
+
+/// Every `.rs` file under `src/` (the binary's `main.rs` too).
+fn all_files() -> Vec<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    let mut stack = vec![src];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
 
 /// Every `.rs` file under `src/` (but the binary's `main.rs`), by module path.
 fn modules() -> BTreeMap<Vec<String>, PathBuf> {
@@ -193,6 +214,41 @@ fn use_tree(toks: &[String], i: &mut usize, prefix: &[String], out: &mut Vec<Vec
     out.push(path);
 }
 
+/// The names a file re-exports (`pub use`, `pub(crate) use`, ...) at its
+/// top level, each with the path it names.
+fn reexports(code: &str) -> BTreeMap<String, Vec<String>> {
+    let toks = tokens(code);
+    let mut out = BTreeMap::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t != "use" {
+            continue;
+        }
+        let public = match i.checked_sub(1).map(|p| toks[p].as_str()) {
+            Some("pub") => true,
+            Some(")") => (0..i)
+                .rev()
+                .find(|&k| toks[k] == "(")
+                .is_some_and(|k| k > 0 && toks[k - 1] == "pub"),
+            _ => false,
+        };
+        if !public {
+            continue;
+        }
+        let mut j = i + 1;
+        let mut found = Vec::new();
+        use_tree(&toks, &mut j, &[], &mut found);
+        for p in found {
+            let relative = p
+                .first()
+                .is_some_and(|s| matches!(s.as_str(), "crate" | "super" | "self"));
+            if let Some(name) = p.last().filter(|_| relative || p.len() > 1) {
+                out.insert(name.clone(), p.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Every path that starts at `crate`, `super` or `self`, from `use`
 /// statements and from code, with the inline module it was written in.
 fn paths(code: &str) -> Vec<(Vec<String>, Vec<String>)> {
@@ -252,13 +308,14 @@ fn paths(code: &str) -> Vec<(Vec<String>, Vec<String>)> {
     out
 }
 
-/// The file a path lands in: the longest module prefix that is a file.
+/// The file a path lands in: the longest module prefix that is a file,
+/// and the segment that follows it (an item of that file, if any).
 fn resolve(
     files: &BTreeMap<Vec<String>, PathBuf>,
     module: &[String],
     inline: &[String],
     path: &[String],
-) -> Vec<String> {
+) -> (Vec<String>, Option<String>) {
     // Where `self` is: the file's module plus the inline modules around
     // the path (which are not files, so resolution climbs out of them).
     let mut at: Vec<String> = module.iter().chain(inline).cloned().collect();
@@ -279,14 +336,41 @@ fn resolve(
         at.pop();
     }
     let mut best = at.clone();
+    let mut next = None;
     for seg in rest {
         at.push(seg.clone());
         if !files.contains_key(&at) {
+            next = Some(seg.clone());
             break;
         }
         best = at.clone();
     }
-    best
+    (best, next)
+}
+
+/// The file that defines `item` of `target`, following `target`'s
+/// re-exports (a few hops at most: re-exports of re-exports).
+fn defining_file(
+    files: &BTreeMap<Vec<String>, PathBuf>,
+    exports: &BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>>,
+    mut target: Vec<String>,
+    mut item: Option<String>,
+) -> Vec<String> {
+    for _ in 0..4 {
+        let Some(path) = item
+            .as_ref()
+            .and_then(|name| exports.get(&target)?.get(name))
+        else {
+            break;
+        };
+        let (next_target, next_item) = resolve(files, &target, &[], path);
+        if next_target == target {
+            break;
+        }
+        target = next_target;
+        item = next_item.or(item);
+    }
+    target
 }
 
 /// Strongly connected groups of more than one file (Tarjan).
@@ -352,12 +436,25 @@ fn cycles(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Vec<Vec<S
 /// Which file imports which, children's uses of their ancestors left out.
 fn import_graph() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     let files = modules();
+    let code: BTreeMap<Vec<String>, String> = files
+        .iter()
+        .map(|(m, path)| {
+            (
+                m.clone(),
+                code_only(&std::fs::read_to_string(path).unwrap()),
+            )
+        })
+        .collect();
+    let exports: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = code
+        .iter()
+        .map(|(m, c)| (m.clone(), reexports(c)))
+        .collect();
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
-    for (module, path) in &files {
-        let code = code_only(&std::fs::read_to_string(path).unwrap());
+    for (module, code) in &code {
         let targets = edges.entry(module.clone()).or_default();
-        for (inline, p) in paths(&code) {
-            let target = resolve(&files, module, &inline, &p);
+        for (inline, p) in paths(code) {
+            let (landed, item) = resolve(&files, module, &inline, &p);
+            let target = defining_file(&files, &exports, landed, item);
             let is_ancestor = target.len() < module.len() && module.starts_with(&target);
             if target != *module && !is_ancestor {
                 targets.insert(target);
@@ -409,6 +506,12 @@ fn the_checker_sees_uses_inline_paths_and_cycles() {
         vec!["super"],
     ];
     assert_eq!(found, want);
+    let exported = reexports(&code_only(
+        "pub use parse::{Field, parse_sms};\npub(crate) use crate::x::Y;\nuse a::B;",
+    ));
+    let names: Vec<&str> = exported.keys().map(String::as_str).collect();
+    assert_eq!(names, ["Field", "Y", "parse_sms"]);
+    assert_eq!(exported["Y"], ["crate", "x", "Y"]);
     let m = |s: &str| s.split("::").map(str::to_owned).collect::<Vec<_>>();
     let mut graph = BTreeMap::new();
     graph.insert(m("a"), BTreeSet::from([m("b")]));
@@ -422,8 +525,8 @@ fn the_checker_sees_uses_inline_paths_and_cycles() {
 
 #[test]
 fn no_file_in_src_is_over_500_lines() {
-    let long: Vec<String> = modules()
-        .values()
+    let long: Vec<String> = all_files()
+        .iter()
         .filter_map(|path| {
             let lines = std::fs::read_to_string(path).unwrap().lines().count();
             (lines > FILE_LINES_MAX).then(|| format!("{} has {lines} lines", path.display()))
