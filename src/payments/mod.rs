@@ -51,7 +51,7 @@ pub use ingest::IngestOutcome;
 pub use invoices::{
     InvoiceCheck, InvoicePlan, InvoiceReading, InvoiceStep, plan_application, settle_unknown,
 };
-pub use overview::{StoreOverview, WhmcsError};
+pub use overview::{LastWhmcsError, StoreOverview};
 pub use queries::competing_in;
 pub use retention::{Retention, Swept};
 pub use search::{SEARCH_RESULTS_MAX, SearchTerm};

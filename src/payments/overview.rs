@@ -23,12 +23,12 @@ pub struct StoreOverview {
     /// Payments per state, in the order of [`StateName::ALL`].
     pub counts: Vec<(StateName, u64)>,
     pub breaker: Option<Breaker>,
-    pub last_whmcs_error: Option<WhmcsError>,
+    pub last_whmcs_error: Option<LastWhmcsError>,
 }
 
 /// The newest reason WHMCS gave for a payment that needs an operator.
 #[derive(Debug, Clone)]
-pub struct WhmcsError {
+pub struct LastWhmcsError {
     pub at: Timestamp,
     pub payment_id: PaymentId,
     pub message: String,
@@ -50,9 +50,9 @@ impl Payments {
 
     /// The most recently changed `credit_failed` or `credit_unknown`
     /// payment of the store (among the first read of each), with its reason.
-    fn last_whmcs_error(&self, store: &StoreId) -> Result<Option<WhmcsError>, DbError> {
+    fn last_whmcs_error(&self, store: &StoreId) -> Result<Option<LastWhmcsError>, DbError> {
         let states = [StateName::CreditFailed, StateName::CreditUnknown];
-        let mut newest: Option<WhmcsError> = None;
+        let mut newest: Option<LastWhmcsError> = None;
         for state in states {
             let Ok(page) = self.payments_page(&[state], Some(store), None, ERRORS_READ_MAX)? else {
                 continue;
@@ -64,7 +64,7 @@ impl Payments {
                     continue;
                 };
                 if newest.as_ref().is_none_or(|n| n.at < record.updated_at) {
-                    newest = Some(WhmcsError {
+                    newest = Some(LastWhmcsError {
                         at: record.updated_at,
                         payment_id: record.id.clone(),
                         message: reason.clone(),

@@ -37,7 +37,7 @@ impl InvoiceRecord {
 
 /// An invoice as a test sees it, money as WHMCS prints it (`12.34`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invoice {
+pub struct LedgerInvoice {
     pub id: u32,
     pub client: u32,
     pub status: String,
@@ -83,9 +83,9 @@ impl WhmcsEmulator {
         }
     }
 
-    pub fn invoice(&self, id: u32) -> Option<Invoice> {
+    pub fn invoice(&self, id: u32) -> Option<LedgerInvoice> {
         let s = self.state();
-        s.invoices.get(&id).map(|r| Invoice {
+        s.invoices.get(&id).map(|r| LedgerInvoice {
             id,
             client: r.client,
             status: r.status.clone(),

@@ -40,7 +40,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 #[allow(unused_imports)]
-pub use invoices::{Application, Invoice};
+pub use invoices::{Application, LedgerInvoice};
 
 /// The API identifier the emulator accepts unless told otherwise.
 pub const IDENTIFIER: &str = "ident";

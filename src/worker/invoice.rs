@@ -119,7 +119,7 @@ impl Crediter {
             let why = "the store has no WHMCS api_url: set it with PUT /admin/stores/{id}";
             return self.fail(job, stored, why.into()).await;
         }
-        if job.entry.tries >= self.settings.credit_tries_max {
+        if self.out_of_tries(job.entry.tries) {
             let why = format!(
                 "gave up after {} tries: {}",
                 job.entry.tries,
@@ -265,6 +265,13 @@ impl Crediter {
         }
     }
 
+    /// The invoice lane's one give-up rule: an application step is tried at
+    /// most `whmcs.credit_tries_max` times, like AddCredit (whose count the
+    /// machine keeps), then left to an operator.
+    fn out_of_tries(&self, tries: u32) -> bool {
+        tries >= self.settings.credit_tries_max
+    }
+
     /// Tries again later with backoff, or gives up after `tries`.
     async fn retry(
         &self,
@@ -273,7 +280,7 @@ impl Crediter {
         tries: u32,
         why: String,
     ) -> Result<(), DbError> {
-        if tries >= self.settings.credit_tries_max {
+        if self.out_of_tries(tries) {
             let why = format!("gave up after {tries} tries: {why}");
             return self.fail(job, stored, why).await;
         }
