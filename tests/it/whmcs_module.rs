@@ -20,6 +20,7 @@ pub(crate) const OWNER: u32 = 42;
 const ARABIC_OWNER: u32 = 44;
 pub(crate) const INVOICE: u32 = 1001;
 const PAID_INVOICE: u32 = 1003;
+const CANCELLED_INVOICE: u32 = 1006;
 const ARABIC_INVOICE: u32 = 1004;
 
 /// The stand-in's state: the module's settings and WHMCS's invoices.
@@ -38,6 +39,7 @@ pub(crate) fn state(daemon_url: &str, check_timeout_s: u32) -> Value {
             "1003": invoice(OWNER, "Paid", "6.21", "USD"),
             "1004": invoice(ARABIC_OWNER, "Unpaid", "1.00", "USD"),
             "1005": invoice(OWNER, "Unpaid", "5.00", "EUR"),
+            "1006": invoice(OWNER, "Cancelled", "6.21", "USD"),
         },
         "clients": {"42": {"language": "english"}, "44": {"language": "arabic"}},
     })
@@ -211,6 +213,9 @@ async fn another_clients_or_a_paid_invoice_is_refused_without_a_check() {
     let (cookie, token) = open_invoice(&whmcs, OWNER, INVOICE).await;
     let page = pay(&whmcs, &cookie, &token, PAID_INVOICE, &fields).await;
     assert_eq!(page.status, 409, "{page:?}");
+    assert!(page.body.contains("already paid"), "{}", page.body);
+    let page = pay(&whmcs, &cookie, &token, CANCELLED_INVOICE, &fields).await;
+    assert_eq!(page.status, 409, "{page:?}");
     assert!(
         page.body.contains("not waiting for payment"),
         "{}",
@@ -229,7 +234,7 @@ async fn another_clients_or_a_paid_invoice_is_refused_without_a_check() {
         daemon.all_payments().await.is_empty(),
         "no check reached the daemon"
     );
-    assert_eq!(whmcs.log_results(), ["Refused"; 4]);
+    assert_eq!(whmcs.log_results(), ["Refused"; 5]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
