@@ -3,11 +3,10 @@
 //! invoice page shows the right EGP amount and never the store id; the
 //! callback refuses other clients' and paid invoices without sending a
 //! check, shows the daemon's own message for bad input, says so clearly
-//! when the daemon is down or slow, and sends a good check with the
-//! invoice id before taking the customer to the payment's status page. It
-//! never pays the invoice itself.
-
-use std::time::{Duration, Instant};
+//! when the daemon is down, and sends a good check with the invoice id
+//! before taking the customer to the payment's status page. It never pays
+//! the invoice itself. A daemon that is slow because its WHMCS hangs is in
+//! `whmcs_module_slow`.
 
 use serde_json::{Value, json};
 
@@ -318,39 +317,5 @@ async fn a_daemon_that_is_down_gets_a_clear_message() {
         invoice_page.body
     );
     assert_eq!(whmcs.log_results(), ["Daemon Down"]);
-    assert!(daemon.all_payments().await.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_slow_daemon_gets_a_clear_message_within_the_timeout() {
-    let (daemon, whmcs) = setup().await;
-    let (cookie, token) = open_invoice(&whmcs, OWNER, INVOICE).await;
-    // Accepts connections (the kernel's backlog) and never answers.
-    let stalled = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", stalled.local_addr().expect("addr"));
-    let timeout_s = 2;
-    whmcs.set_state(state(&url, timeout_s));
-    let started = Instant::now();
-    let page = pay(
-        &whmcs,
-        &cookie,
-        &token,
-        INVOICE,
-        &[("phone", "01012345678"), ("amount", "314")],
-    )
-    .await;
-    let took = started.elapsed();
-    assert_eq!(page.status, 504, "{page:?}");
-    assert!(
-        page.body.contains("did not answer in time"),
-        "{}",
-        page.body
-    );
-    assert!(
-        took < Duration::from_secs(u64::from(timeout_s) + 5),
-        "{took:?}"
-    );
-    assert_eq!(whmcs.log_results(), ["Daemon Slow"]);
-    drop(stalled);
     assert!(daemon.all_payments().await.is_empty());
 }

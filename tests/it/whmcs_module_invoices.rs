@@ -60,19 +60,22 @@ pub(crate) async fn with_invoice(
 /// the module would read it from WHMCS after the daemon's calls.
 pub(crate) fn mirrored(daemon: &TestDaemon, check_timeout_s: u32) -> Value {
     let mut mirrored = state(&daemon.url(""), check_timeout_s);
-    let invoice = daemon.whmcs.invoice(INVOICE).expect("the emulator's invoice");
+    let invoice = daemon
+        .whmcs
+        .invoice(INVOICE)
+        .expect("the emulator's invoice");
     mirrored["invoices"][INVOICE.to_string()] = json!({"userid": invoice.client,
         "status": invoice.status, "total": invoice.total, "balance": invoice.balance,
         "currencycode": "USD"});
     mirrored
 }
 
-/// The transfer of 314 EGP from 01012345678, as the SMS forwarder on the
-/// merchant's phone posts it (sent at 23:14 Cairo time, minutes before
+/// The transfer of `egp` pounds from 01012345678, as the SMS forwarder on
+/// the merchant's phone posts it (sent at 23:14 Cairo time, minutes before
 /// the daemon's clock).
-pub(crate) async fn forward_the_sms(daemon: &TestDaemon) {
+pub(crate) async fn forward_the_sms(daemon: &TestDaemon, egp: u32) {
     let text = format!(
-        "تم استلام مبلغ 314 جنيه من رقم 01012345678 ؛ المسجل بإسم Sara M Hassan \
+        "تم استلام مبلغ {egp} جنيه من رقم 01012345678 ؛ المسجل بإسم Sara M Hassan \
          رصيدك الحالي 1250.75 تاريخ العملية 23:14 26-05-28 رقم العملية {TRANS_ID}."
     );
     let sms = json!({"from": "VF-Cash", "text": text, "sim": "SIM1"});
@@ -80,7 +83,7 @@ pub(crate) async fn forward_the_sms(daemon: &TestDaemon) {
     assert_eq!(ingested.status, 201, "{ingested:?}");
     assert_eq!(
         [&ingested.body["trans_id"], &ingested.body["amount"]],
-        [&json!(TRANS_ID), &json!("314.00")],
+        [&json!(TRANS_ID), &json!(format!("{egp}.00"))],
         "{ingested:?}"
     );
 }
@@ -116,7 +119,7 @@ pub(crate) async fn eventually(what: &str, done: impl Fn() -> bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_transfer_already_in_is_credited_and_its_invoice_paid_before_the_status_page() {
     let (daemon, whmcs) = with_invoice(|_| {}, json!({}), 3).await;
-    forward_the_sms(&daemon).await;
+    forward_the_sms(&daemon, 314).await;
 
     let (cookie, token) = open_invoice(&whmcs, OWNER, INVOICE).await;
     let page = pay(&whmcs, &cookie, &token, INVOICE, &FIELDS).await;
@@ -135,10 +138,16 @@ async fn a_transfer_already_in_is_credited_and_its_invoice_paid_before_the_statu
     );
 
     // What the customer sees there: paid, with the way back to the invoice.
-    let path = location.strip_prefix(&daemon.url("")).expect("the daemon's page");
+    let path = location
+        .strip_prefix(&daemon.url(""))
+        .expect("the daemon's page");
     let shown = daemon.page(path).await;
     assert_eq!(shown.status, 200, "{shown:?}");
-    assert!(shown.body.contains("data-state=\"credited\""), "{}", shown.body);
+    assert!(
+        shown.body.contains("data-state=\"credited\""),
+        "{}",
+        shown.body
+    );
     let back = format!("{}viewinvoice.php?id={INVOICE}", whmcs.url());
     assert!(
         shown.body.contains(&format!("href=\"{back}\"")),
@@ -146,7 +155,10 @@ async fn a_transfer_already_in_is_credited_and_its_invoice_paid_before_the_statu
         shown.body
     );
 
-    let detail = daemon.admin_get(&format!("/admin/payments/{id}")).await.body;
+    let detail = daemon
+        .admin_get(&format!("/admin/payments/{id}"))
+        .await
+        .body;
     assert_eq!(detail["state"], "credited", "{detail:#}");
     assert_eq!(
         detail["invoice"],
@@ -161,7 +173,11 @@ async fn a_transfer_already_in_is_credited_and_its_invoice_paid_before_the_statu
     let w = &daemon.whmcs;
     assert_eq!(w.credits_with_description(CREDIT_LINE), 1);
     assert_eq!(
-        [w.add_credit_calls(), w.get_invoice_calls(), w.apply_credit_calls()],
+        [
+            w.add_credit_calls(),
+            w.get_invoice_calls(),
+            w.apply_credit_calls()
+        ],
         [1, 1, 1]
     );
     let applied: Vec<(u32, u32, String)> = w
@@ -171,7 +187,10 @@ async fn a_transfer_already_in_is_credited_and_its_invoice_paid_before_the_statu
         .collect();
     assert_eq!(applied, [(INVOICE, OWNER, "6.21".to_owned())]);
     let invoice = w.invoice(INVOICE).expect("invoice");
-    assert_eq!((invoice.status.as_str(), invoice.balance.as_str()), ("Paid", "0.00"));
+    assert_eq!(
+        (invoice.status.as_str(), invoice.balance.as_str()),
+        ("Paid", "0.00")
+    );
     assert_eq!(w.balance(OWNER), "0.01", "the rest stays as credit");
 
     // The module only read the invoice; the daemon did all the paying.
