@@ -47,3 +47,4 @@ mod whmcs_module;
 mod whmcs_module_contract;
 mod whmcs_module_invoices;
 mod whmcs_module_php;
+mod whmcs_module_slow;

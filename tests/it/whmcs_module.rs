@@ -3,11 +3,10 @@
 //! invoice page shows the right EGP amount and never the store id; the
 //! callback refuses other clients' and paid invoices without sending a
 //! check, shows the daemon's own message for bad input, says so clearly
-//! when the daemon is down or slow, and sends a good check with the
-//! invoice id before taking the customer to the payment's status page. It
-//! never pays the invoice itself.
-
-use std::time::{Duration, Instant};
+//! when the daemon is down, and sends a good check with the invoice id
+//! before taking the customer to the payment's status page. It never pays
+//! the invoice itself. A daemon that is slow because its WHMCS hangs is in
+//! `whmcs_module_slow`.
 
 use serde_json::{Value, json};
 
@@ -20,6 +19,7 @@ pub(crate) const OWNER: u32 = 42;
 const ARABIC_OWNER: u32 = 44;
 pub(crate) const INVOICE: u32 = 1001;
 const PAID_INVOICE: u32 = 1003;
+const CANCELLED_INVOICE: u32 = 1006;
 const ARABIC_INVOICE: u32 = 1004;
 
 /// The stand-in's state: the module's settings and WHMCS's invoices.
@@ -38,6 +38,7 @@ pub(crate) fn state(daemon_url: &str, check_timeout_s: u32) -> Value {
             "1003": invoice(OWNER, "Paid", "6.21", "USD"),
             "1004": invoice(ARABIC_OWNER, "Unpaid", "1.00", "USD"),
             "1005": invoice(OWNER, "Unpaid", "5.00", "EUR"),
+            "1006": invoice(OWNER, "Cancelled", "6.21", "USD"),
         },
         "clients": {"42": {"language": "english"}, "44": {"language": "arabic"}},
     })
@@ -211,6 +212,9 @@ async fn another_clients_or_a_paid_invoice_is_refused_without_a_check() {
     let (cookie, token) = open_invoice(&whmcs, OWNER, INVOICE).await;
     let page = pay(&whmcs, &cookie, &token, PAID_INVOICE, &fields).await;
     assert_eq!(page.status, 409, "{page:?}");
+    assert!(page.body.contains("already paid"), "{}", page.body);
+    let page = pay(&whmcs, &cookie, &token, CANCELLED_INVOICE, &fields).await;
+    assert_eq!(page.status, 409, "{page:?}");
     assert!(
         page.body.contains("not waiting for payment"),
         "{}",
@@ -229,7 +233,7 @@ async fn another_clients_or_a_paid_invoice_is_refused_without_a_check() {
         daemon.all_payments().await.is_empty(),
         "no check reached the daemon"
     );
-    assert_eq!(whmcs.log_results(), ["Refused"; 4]);
+    assert_eq!(whmcs.log_results(), ["Refused"; 5]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -313,39 +317,5 @@ async fn a_daemon_that_is_down_gets_a_clear_message() {
         invoice_page.body
     );
     assert_eq!(whmcs.log_results(), ["Daemon Down"]);
-    assert!(daemon.all_payments().await.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_slow_daemon_gets_a_clear_message_within_the_timeout() {
-    let (daemon, whmcs) = setup().await;
-    let (cookie, token) = open_invoice(&whmcs, OWNER, INVOICE).await;
-    // Accepts connections (the kernel's backlog) and never answers.
-    let stalled = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", stalled.local_addr().expect("addr"));
-    let timeout_s = 2;
-    whmcs.set_state(state(&url, timeout_s));
-    let started = Instant::now();
-    let page = pay(
-        &whmcs,
-        &cookie,
-        &token,
-        INVOICE,
-        &[("phone", "01012345678"), ("amount", "314")],
-    )
-    .await;
-    let took = started.elapsed();
-    assert_eq!(page.status, 504, "{page:?}");
-    assert!(
-        page.body.contains("did not answer in time"),
-        "{}",
-        page.body
-    );
-    assert!(
-        took < Duration::from_secs(u64::from(timeout_s) + 5),
-        "{took:?}"
-    );
-    assert_eq!(whmcs.log_results(), ["Daemon Slow"]);
-    drop(stalled);
     assert!(daemon.all_payments().await.is_empty());
 }

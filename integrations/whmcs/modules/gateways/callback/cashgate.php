@@ -72,8 +72,12 @@ $invoice = invoice($invoiceId);
 if ($invoice === null || (int) ($invoice['userid'] ?? 0) !== $clientId) {
     $refuse(403, Texts::get($lang, 'not_yours'), 'Refused', $log + ['reason' => 'invoice of another client']);
 }
-if (($invoice['status'] ?? '') !== 'Unpaid') {
-    $refuse(409, Texts::get($lang, 'not_unpaid'), 'Refused', $log + ['reason' => 'invoice ' . ($invoice['status'] ?? '?')]);
+$status = (string) ($invoice['status'] ?? '');
+if ($status !== 'Unpaid') {
+    // A customer whose check timed out comes back to an invoice the
+    // daemon has paid meanwhile: say so, rather than "not waiting".
+    $text = Texts::get($lang, $status === 'Paid' ? 'paid' : 'not_unpaid');
+    $refuse(409, $text, 'Refused', $log + ['reason' => 'invoice ' . ($status === '' ? '?' : $status)]);
 }
 
 $phone = trim((string) ($_POST['phone'] ?? ''));
