@@ -1,6 +1,7 @@
 //! Transactions waiting for an operator: a claim on them ended (rejected,
 //! expired), so nothing matches them again by themselves. Each has a form
-//! that gives it to a `searching` payment of the same store and amount
+//! that gives it to a `searching` payment ("waiting for the transfer") of
+//! the same store and amount
 //! (the operator has seen the customer's receipt); a refusal is shown
 //! above the list and beside its form, with what the operator typed.
 
@@ -35,8 +36,8 @@ pub fn section(v: &View<'_>, a: &Awaiting<'_>) -> Markup {
         section.awaiting id="awaiting" {
             h2 { (tr(l, "Waiting for an operator", "في انتظار المشرف")) }
             p.hint { (tr(l,
-                "A claim on these transfers was rejected or expired, so no payment takes them by itself. Once the customer has shown you the receipt, give the transfer to their payment that is still searching, of the same amount: it is credited at once.",
-                "رُفضت مطالبة بهذه التحويلات أو انتهت مهلتها، فلا تأخذها أي دفعة تلقائيًا. بعد أن يريك العميل الإيصال، أعطِ التحويل لدفعته التي ما زالت قيد البحث بنفس المبلغ: تُضاف فورًا."
+                "A claim on these transfers was rejected or expired, so no payment takes them by itself. Once the customer has shown you the receipt, give the transfer to their payment that is still waiting for the transfer, of the same amount: it is credited at once.",
+                "رُفضت مطالبة بهذه التحويلات أو انتهت مهلتها، فلا تأخذها أي دفعة تلقائيًا. بعد أن يريك العميل الإيصال، أعطِ التحويل لدفعته التي ما زالت في انتظار التحويل بنفس المبلغ: تُضاف فورًا."
             )) }
             @if let Some(refusal) = a.refusal {
                 p.error role="alert" { (refusal.message) }
@@ -82,8 +83,8 @@ fn card(v: &View<'_>, a: &Awaiting<'_>, tx: &TransactionRecord) -> Markup {
                     p.error id={ (payment_field) "-error" } { (refusal.message) }
                 }
                 label for=(payment_field) { (tr(l,
-                    "Give it to payment (searching, same amount)",
-                    "أعطه للدفعة (قيد البحث، بنفس المبلغ)"
+                    "Give it to payment (waiting for the transfer, same amount)",
+                    "أعطه للدفعة (في انتظار التحويل، بنفس المبلغ)"
                 )) }
                 input id=(payment_field) type="text" name="payment_id" required maxlength="30"
                     dir="ltr" autocomplete="off" placeholder="pay_…"
@@ -149,8 +150,8 @@ pub fn refusal_text(refused: &AssignRefused, l: Lang) -> String {
             locale::state_name(*state, l),
             tr(
                 l,
-                "Only a payment still searching for its transfer can be given one: ask the customer to check again, then give the transfer to the new payment.",
-                "لا يُعطى التحويل إلا لدفعة ما زالت تبحث عن تحويلها: اطلب من العميل أن يطلب الدفع مرة أخرى، ثم أعطِ التحويل للدفعة الجديدة.",
+                "Only a payment still waiting for its transfer can be given one: ask the customer to check again, then give the transfer to the new payment.",
+                "لا يُعطى التحويل إلا لدفعة ما زالت في انتظار تحويلها: اطلب من العميل أن يطلب الدفع مرة أخرى، ثم أعطِ التحويل للدفعة الجديدة.",
             )
         ),
         AssignRefused::NoCredit => tr(

@@ -221,7 +221,7 @@ fn transfer_after(v: &View<'_>, p: &PaymentPage<'_>) -> Markup {
                 (tr(l, "Its transfer waits for an operator since ", "تحويلها في انتظار المشرف منذ "))
                 (v.when(&r.store_id, released.at)) ". "
                 a href={ "/console/transactions?store=" (r.store_id) "#awaiting" } {
-                    (tr(l, "Give it to the customer's payment that is searching", "أعطه لدفعة العميل التي قيد البحث"))
+                    (tr(l, "Give it to the customer's payment that waits for the transfer", "أعطه لدفعة العميل التي في انتظار التحويل"))
                 }
             }
         } @else if let Some(other) = elsewhere {
