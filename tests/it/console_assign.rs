@@ -80,6 +80,11 @@ async fn an_operator_assigns_a_waiting_transaction_through_the_console_and_it_is
     let action = format!("/console/transactions/{OWN}/{}/assign", trans_id(1));
     assert!(page.body.contains(r#"id="awaiting""#) && page.body.contains(&action));
     assert!(page.body.contains(&format!("/console/payments/{first}")));
+    let arabic = console.get("/console/transactions?lang=ar").await.body;
+    assert!(
+        arabic.contains("في انتظار المشرف") && arabic.contains("إسناد وإضافة الرصيد"),
+        "{arabic}"
+    );
 
     // Refusals: each says why, answers as the admin API would, changes nothing.
     let before = world(&daemon).await;
