@@ -18,6 +18,7 @@ use crate::machine::StateName;
 /// else writes then).
 pub(super) fn keep_counts(index: &sled::Tree) -> Result<(), DbError> {
     keep_store_counts(index)?;
+    keep_store_awaiting_counts(index)?;
     if index.get(keys::counts_kept())?.is_none() {
         let mut batch = sled::Batch::default();
         for state in StateName::ALL {
@@ -58,6 +59,39 @@ fn keep_store_counts(index: &sled::Tree) -> Result<(), DbError> {
     index.apply_batch(batch)?;
     index.flush()?;
     Ok(())
+}
+
+/// Counts each store's transactions waiting for an operator, once, for a
+/// folder written before those counts were kept.
+fn keep_store_awaiting_counts(index: &sled::Tree) -> Result<(), DbError> {
+    if index.get(keys::store_awaiting_counts_kept())?.is_some() {
+        return Ok(());
+    }
+    let mut batch = sled::Batch::default();
+    for (store, count) in tally_awaiting_index(index)? {
+        let key: Vec<u8> = keys::store_awaiting_counts()
+            .into_iter()
+            .chain(store)
+            .collect();
+        batch.insert(key, &count.to_be_bytes()[..]);
+    }
+    batch.insert(keys::store_awaiting_counts_kept(), &[][..]);
+    index.apply_batch(batch)?;
+    index.flush()?;
+    Ok(())
+}
+
+/// Waiting transactions per store id bytes, by scanning their index.
+fn tally_awaiting_index(index: &sled::Tree) -> Result<HashMap<Vec<u8>, u64>, DbError> {
+    let mut tally: HashMap<Vec<u8>, u64> = HashMap::new();
+    for key in index.scan_prefix(keys::awaiting_prefix(None)).keys() {
+        let key = key?;
+        // a, store id, 0, released time, trans_id
+        let rest = key.get(1..).ok_or(DbError::Key { tree: Tree::Index })?;
+        let store = rest.split(|b| *b == 0).next().unwrap_or_default();
+        *tally.entry(store.to_vec()).or_default() += 1;
+    }
+    Ok(tally)
 }
 
 /// Payments per (state code, store id bytes), by scanning the state index.
@@ -120,6 +154,12 @@ impl Db {
         kept(self.tree(Tree::Index), &keys::awaiting_count())
     }
 
+    /// One store's transactions waiting for an operator, as counted by the
+    /// writes.
+    pub fn store_awaiting_count(&self, store: &StoreId) -> Result<u64, DbError> {
+        kept(self.tree(Tree::Index), &keys::store_awaiting_count(store))
+    }
+
     /// One store's payments in a state, as counted by the writes.
     pub fn store_state_count(&self, state: StateName, store: &StoreId) -> Result<u64, DbError> {
         kept(
@@ -174,6 +214,7 @@ impl Db {
                 "index: {counted} transactions counted as waiting for an operator, {indexed} indexed"
             ));
         }
+        problems.extend(store_awaiting_count_problems(index)?);
         problems.extend(waiting_count_problems(index)?);
         Ok(problems)
     }
@@ -203,6 +244,36 @@ fn waiting_count_problems(index: &sled::Tree) -> Result<Vec<String>, DbError> {
     for found in indexed.values() {
         problems.push(format!(
             "index: {found} waiting payments for a phone and amount are not counted"
+        ));
+    }
+    Ok(problems)
+}
+
+/// Per-store counts of waiting transactions that disagree with their
+/// index, either way.
+fn store_awaiting_count_problems(index: &sled::Tree) -> Result<Vec<String>, DbError> {
+    let mut problems = Vec::new();
+    if index.get(keys::store_awaiting_counts_kept())?.is_none() {
+        problems.push("index: per-store counts of waiting transactions are not kept".to_owned());
+    }
+    let mut indexed = tally_awaiting_index(index)?;
+    let counts = keys::store_awaiting_counts();
+    for item in index.scan_prefix(&counts) {
+        let (key, value) = item?;
+        let store = key.get(counts.len()..).unwrap_or_default().to_vec();
+        let counted = decode_count(&value);
+        let found = indexed.remove(&store).unwrap_or(0);
+        if counted != found {
+            let store = String::from_utf8_lossy(&store);
+            problems.push(format!(
+                "index: store {store} has {counted} transactions counted as waiting for an operator, {found} indexed"
+            ));
+        }
+    }
+    for (store, found) in indexed {
+        let store = String::from_utf8_lossy(&store);
+        problems.push(format!(
+            "index: store {store} has {found} transactions waiting for an operator, none counted"
         ));
     }
     Ok(problems)

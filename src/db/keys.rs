@@ -218,6 +218,24 @@ pub fn awaiting_count() -> Vec<u8> {
     Key::new(prefix::COUNT).byte(b'a').build()
 }
 
+/// The number of one store's transactions waiting for an operator.
+pub fn store_awaiting_count(store: &StoreId) -> Vec<u8> {
+    store_awaiting_counts()
+        .into_iter()
+        .chain(store.as_str().bytes())
+        .collect()
+}
+
+/// Where every per-store count of waiting transactions starts.
+pub fn store_awaiting_counts() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'b').build()
+}
+
+/// Present once the per-store counts of waiting transactions are kept.
+pub fn store_awaiting_counts_kept() -> Vec<u8> {
+    Key::new(prefix::COUNT).byte(b'c').build()
+}
+
 pub fn retention(at: Timestamp, id: &PaymentId) -> Vec<u8> {
     Key::new(prefix::RETENTION)
         .time(at)

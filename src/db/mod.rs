@@ -311,8 +311,11 @@ pub(crate) mod forge {
         index.remove(keys::counts_kept()).unwrap();
         index.remove(keys::lane_counts_kept()).unwrap();
         index.remove(keys::store_counts_kept()).unwrap();
-        for key in index.scan_prefix(keys::store_state_counts()).keys() {
-            index.remove(key.unwrap()).unwrap();
+        index.remove(keys::store_awaiting_counts_kept()).unwrap();
+        for counts in [keys::store_state_counts(), keys::store_awaiting_counts()] {
+            for key in index.scan_prefix(counts).keys() {
+                index.remove(key.unwrap()).unwrap();
+            }
         }
     }
 

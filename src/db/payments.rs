@@ -128,6 +128,7 @@ impl WriteTx<'_> {
             if let Some(at) = was {
                 self.del(Tree::Index, &keys::awaiting(&tx.store_id, at, &tx.trans_id))?;
                 self.add_to_count(&keys::awaiting_count(), -1)?;
+                self.add_to_group_count(&keys::store_awaiting_count(&tx.store_id), -1)?;
             }
             if let Some(at) = is {
                 self.put_raw(
@@ -136,6 +137,7 @@ impl WriteTx<'_> {
                     &[],
                 )?;
                 self.add_to_count(&keys::awaiting_count(), 1)?;
+                self.add_to_group_count(&keys::store_awaiting_count(&tx.store_id), 1)?;
             }
         }
         self.put(Tree::Transactions, &key, tx)

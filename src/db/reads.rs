@@ -304,32 +304,30 @@ impl Db {
         Ok(out)
     }
 
-    /// Transactions waiting for an operator (of one store, or of all),
-    /// longest waiting first per store, at most `limit`.
-    pub fn awaiting_transactions(
+    /// A page of the transactions waiting for an operator (of one store,
+    /// or of all): by store, then longest waiting first.
+    pub fn awaiting_page(
         &self,
         store: Option<&StoreId>,
+        cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Vec<TransactionRecord>, DbError> {
-        let mut out = Vec::new();
-        for item in self
-            .tree(Tree::Index)
-            .scan_prefix(keys::awaiting_prefix(store))
-            .keys()
-            .take(limit)
-        {
-            let key = item?;
+    ) -> PageResult<TransactionRecord> {
+        let scan = Scan {
+            tree: self.tree(Tree::Index),
+            prefixes: vec![keys::awaiting_prefix(store)],
+            direction: Direction::Ascending,
+            limit,
+            scan_max: limit,
+        };
+        scan.run(cursor, |key, _| {
             let bad = || DbError::Key { tree: Tree::Index };
             // 'a', the store id and its separator, 8 bytes of time, the trans_id.
             let rest = key.get(1..).ok_or_else(bad)?;
             let split = rest.iter().position(|b| *b == 0).ok_or_else(bad)?;
             let store = parse_key_id(rest.get(..split).unwrap_or_default(), StoreId::parse)?;
             let trans_id = parse_key_id(rest.get(split + 9..).unwrap_or_default(), TransId::parse)?;
-            if let Some(tx) = self.transaction(&store, &trans_id)? {
-                out.push(tx);
-            }
-        }
-        Ok(out)
+            self.transaction(&store, &trans_id)
+        })
     }
 
     /// The oldest `searching` payments of a store waiting for a transfer

@@ -97,6 +97,65 @@ fn state_counts_are_recounted_for_old_folders_and_drift_is_reported() {
 }
 
 #[test]
+fn each_store_s_waiting_transactions_are_counted_and_old_folders_are_recounted() {
+    use crate::domain::{Amount, StoreId};
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let (five, six) = (StoreId::parse("5").unwrap(), StoreId::parse("6").unwrap());
+    let released = |store: &StoreId, trans_id: &str| TransactionRecord {
+        awaiting_operator: Some(Released {
+            at: t0(),
+            from: PaymentId::random().unwrap(),
+            ended_in: StateName::Rejected,
+        }),
+        ..TransactionRecord::new(
+            store.clone(),
+            TransId::parse(trans_id).unwrap(),
+            None,
+            Amount::parse("100").unwrap(),
+            t0(),
+            t0(),
+        )
+    };
+    let put = |tx: &TransactionRecord| {
+        db.write(|w| w.put_transaction(tx))
+            .unwrap()
+            .durable_blocking()
+            .unwrap();
+    };
+    for (store, trans_id) in [(&five, "t1"), (&five, "t2"), (&six, "t3")] {
+        put(&released(store, trans_id));
+    }
+    assert_eq!(db.store_awaiting_count(&five).unwrap(), 2);
+    assert_eq!(db.store_awaiting_count(&six).unwrap(), 1);
+    assert_eq!(db.awaiting_count().unwrap(), 3);
+    // Assigned: it waits no more.
+    let mut assigned = released(&five, "t1");
+    assigned.awaiting_operator = None;
+    assigned.claimed_by = Some(PaymentId::random().unwrap());
+    put(&assigned);
+    assert_eq!(db.store_awaiting_count(&five).unwrap(), 1);
+    assert_eq!(db.count_problems().unwrap(), Vec::<String>::new());
+    let page = db.awaiting_page(Some(&five), None, 10).unwrap().unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].trans_id.as_str(), "t2");
+
+    forge::forget_counts(&db);
+    let problems = db.count_problems().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("6 has 1 transactions waiting")),
+        "{problems:?}"
+    );
+    db.close().unwrap();
+    let db = open(dir.path());
+    assert_eq!(db.store_awaiting_count(&five).unwrap(), 1);
+    assert_eq!(db.store_awaiting_count(&six).unwrap(), 1);
+    assert_eq!(db.count_problems().unwrap(), Vec::<String>::new());
+}
+
+#[test]
 fn audit_entries_of_older_versions_read_their_hold_reasons_into_the_field() {
     let legacy = r#"{"payment_id":"pay_aaaaaaaaaaaaaaaaaaaaaaaaaa","version":2,
         "at":"2026-01-01T00:00:00Z","event":"matched","actor":{"kind":"system"},

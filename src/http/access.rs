@@ -5,9 +5,10 @@
 //! admin API) or its session (the console): the admin token opens every
 //! store; a store key opens its own store only. For a store key, another
 //! store's payments, transactions, quarantine and settings do not exist:
-//! they answer `404` exactly as an unknown id does, so ids do not leak.
-//! What only the admin may do (create stores, manage keys, list across
-//! stores) answers `403` to a store key, whatever the id.
+//! they answer `404` exactly as an unknown id does, so ids do not leak —
+//! so does a store that does not exist yet, which a store key therefore
+//! cannot create. What only the admin may do (manage keys, list across
+//! stores, back up) answers `403` to a store key, whatever the id.
 //!
 //! Applying the rules to a route is one call:
 //! - a resource of some store: `principal.check_store(&store, ApiError::UnknownPayment)?`

@@ -289,8 +289,8 @@ fn transactions(
     ))
 }
 
-/// Transactions whose claim ended, waiting for an operator to assign them
-/// (`count` is the platform's total, for the admin only).
+/// Transactions whose claim ended, waiting for an operator to assign them,
+/// paged by cursor (`count` is the platform's total, for the admin only).
 fn awaiting(
     app: &App,
     who: &Principal,
@@ -298,17 +298,19 @@ fn awaiting(
 ) -> Result<Response<Body>, ApiError> {
     let params = Params::from_query(req.uri().query())?;
     let store = list_store(who, &params)?;
-    let txs = app
+    let page = app
         .payments
-        .awaiting_operator(store.as_ref(), limit(&params)?)?;
-    let views: Vec<TransactionView> = txs.iter().map(TransactionView::new).collect();
+        .awaiting_page(store.as_ref(), cursor(&params)?.as_ref(), limit(&params)?)?
+        .map_err(|_| bad_cursor())?;
+    let views: Vec<TransactionView> = page.items.iter().map(TransactionView::new).collect();
     let count = match who.is_admin() {
         true => Some(app.payments.awaiting_count()?),
         false => None,
     };
+    let next = page.next.as_ref().map(Cursor::encode);
     Ok(json(
         StatusCode::OK,
-        &json!({"status": true, "count": count, "transactions": views}),
+        &json!({"status": true, "count": count, "transactions": views, "next_cursor": next}),
     ))
 }
 

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use super::transition::{Applied, NotApplied, transition_in};
 use super::{Payments, Written};
-use crate::db::{DbError, Released, TransactionRecord};
+use crate::db::{Cursor, DbError, PageResult, Released, TransactionRecord};
 use crate::domain::{PaymentId, StoreId, TransId};
 use crate::machine::{Actor, Assignment, Decision, Event, Refusal, StateName};
 
@@ -102,14 +102,21 @@ impl Payments {
         Ok(outcome.map(|applied| self.transitioned(applied)))
     }
 
-    /// Transactions waiting for an operator (of one store, or of all), at
-    /// most `limit`.
-    pub fn awaiting_operator(
+    /// A page of the transactions waiting for an operator (of one store,
+    /// or of all): by store, then longest waiting first.
+    pub fn awaiting_page(
         &self,
         store: Option<&StoreId>,
+        cursor: Option<&Cursor>,
         limit: usize,
-    ) -> Result<Vec<TransactionRecord>, DbError> {
-        self.db().awaiting_transactions(store, limit)
+    ) -> PageResult<TransactionRecord> {
+        self.db().awaiting_page(store, cursor, limit)
+    }
+
+    /// How many of a store's transactions wait for an operator (a kept
+    /// count).
+    pub fn store_awaiting_count(&self, store: &StoreId) -> Result<u64, DbError> {
+        self.db().store_awaiting_count(store)
     }
 
     /// How many transactions wait for an operator (a kept count).

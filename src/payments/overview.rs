@@ -1,6 +1,6 @@
-//! What an operator sees first: per store, its payments by state (kept
-//! counts, no scan), its WHMCS breaker and the last WHMCS error a payment
-//! stopped at; and the held payments that have waited longest. Every read
+//! What an operator sees first: per store, its payments by state and its
+//! transactions waiting for an operator (kept counts, no scan), its WHMCS
+//! breaker and the last WHMCS error a payment stopped at; and the held payments that have waited longest. Every read
 //! here is bounded.
 
 use jiff::Timestamp;
@@ -24,6 +24,9 @@ pub struct StoreOverview {
     pub counts: Vec<(StateName, u64)>,
     pub breaker: Option<Breaker>,
     pub last_whmcs_error: Option<LastWhmcsError>,
+    /// Transactions whose claim ended, waiting for an operator to assign
+    /// them (a kept count).
+    pub awaiting_operator: u64,
 }
 
 /// The newest reason WHMCS gave for a payment that needs an operator.
@@ -45,6 +48,7 @@ impl Payments {
             counts,
             breaker: self.breaker(store)?,
             last_whmcs_error: self.last_whmcs_error(store)?,
+            awaiting_operator: self.store_awaiting_count(store)?,
         })
     }
 

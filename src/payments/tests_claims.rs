@@ -209,7 +209,7 @@ fn a_rejected_claim_waits_for_an_operator_and_no_check_or_transfer_takes_it() {
     let again = check_at(&store, 777, minutes(24));
     assert!(matches!(again, CheckOutcome::Searching(_)), "{again:?}");
     let trans_id = TransId::parse("014412345678").unwrap();
-    let waiting = store.awaiting_operator(None, 10).unwrap();
+    let waiting = store.awaiting_page(None, None, 10).unwrap().unwrap().items;
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].trans_id, trans_id);
     assert_eq!(store.awaiting_count().unwrap(), 1);
@@ -234,7 +234,14 @@ fn a_rejected_claim_waits_for_an_operator_and_no_check_or_transfer_takes_it() {
     assert_eq!(applied.to, StateName::Crediting);
     assert!(sends_add_credit(&store, &applied.record));
     assert_eq!(store.awaiting_count().unwrap(), 0);
-    assert!(store.awaiting_operator(None, 10).unwrap().is_empty());
+    assert!(
+        store
+            .awaiting_page(None, None, 10)
+            .unwrap()
+            .unwrap()
+            .items
+            .is_empty()
+    );
     no_problems(&store);
 }
 

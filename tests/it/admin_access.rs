@@ -67,6 +67,16 @@ async fn every_admin_route_answers_each_kind_of_caller_as_the_access_rules_say()
     holding_store(&daemon, OTHER).await;
     let who = callers(&daemon).await;
     let payment = held(&daemon, OWN, 0).await;
+    // One held payment per decision row: a decision taken is taken once,
+    // so the admin (asked last) finds it decided unless no key could see it.
+    const THIRD: &str = "7";
+    holding_store(&daemon, THIRD).await;
+    let (approved_by_own, rejected_by_own) =
+        (held(&daemon, OWN, 1).await, held(&daemon, OWN, 2).await);
+    let (approved_by_other, rejected_by_other) =
+        (held(&daemon, OTHER, 3).await, held(&daemon, OTHER, 4).await);
+    let (approved_by_admin, rejected_by_admin) =
+        (held(&daemon, THIRD, 5).await, held(&daemon, THIRD, 6).await);
     let whmcs = json!({"api_url": daemon.whmcs.url(), "identifier": crate::support::whmcs::IDENTIFIER, "secret": crate::support::whmcs::SECRET});
     let settings = json!({"name": "Renamed", "currency_rate": "1", "ingest_token": crate::support::api::INGEST_TOKEN, "whmcs": whmcs, "anti_spam": {"enabled": true, "approvers": ["owner@example.com"]}});
     // (method, path, body, [admin, own, other, revoked, none])
@@ -130,6 +140,43 @@ async fn every_admin_route_answers_each_kind_of_caller_as_the_access_rules_say()
             format!("/admin/payments/{payment}"),
             None,
             [200, 200, 404, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/payments/{approved_by_own}/approve"),
+            None,
+            [409, 200, 404, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/payments/{rejected_by_own}/reject"),
+            None,
+            [409, 200, 404, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/payments/{approved_by_other}/approve"),
+            None,
+            [409, 404, 200, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/payments/{rejected_by_other}/reject"),
+            None,
+            [409, 404, 200, 401, 401],
+        ),
+        (
+            // A store no key opens: only the admin decides.
+            Method::POST,
+            format!("/admin/payments/{approved_by_admin}/approve"),
+            None,
+            [200, 404, 404, 401, 401],
+        ),
+        (
+            Method::POST,
+            format!("/admin/payments/{rejected_by_admin}/reject"),
+            None,
+            [200, 404, 404, 401, 401],
         ),
         (
             Method::POST,

@@ -2,7 +2,11 @@
 //! the admin API — bad and forged cookies, forged or missing CSRF tokens,
 //! other stores' ids, oversized fields, bad cursors, script in notes and
 //! names riding on refused forms, wrong tokens — each gets a 4xx, and
-//! afterwards nothing has changed: payments, stores, keys, quarantine.
+//! afterwards nothing has changed: payments, stores, keys, quarantine,
+//! transactions and what waits for an operator. The rows for assigning
+//! waiting transactions and for backups are in `waiting`.
+
+mod waiting;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -80,6 +84,8 @@ async fn world(daemon: &TestDaemon) -> Vec<Value> {
         format!("/admin/stores/{OTHER}/keys"),
         "/admin/quarantine".to_owned(),
         format!("/admin/transactions?store_id={OWN}"),
+        format!("/admin/transactions?store_id={OTHER}"),
+        "/admin/transactions/awaiting".to_owned(),
     ] {
         let mut answer = daemon.admin_get(&path).await.body;
         // Last use moves with every request a key makes; that is not a change.
@@ -102,6 +108,7 @@ struct Scene {
     session5: String,
     csrf5: String,
     csrf_admin: String,
+    admin: String,
 }
 
 fn bad_cookies(s: &Scene) -> Vec<String> {
@@ -127,7 +134,7 @@ fn bad_cookies(s: &Scene) -> Vec<String> {
     ]
 }
 
-fn table(s: &Scene) -> Vec<Req> {
+fn table(s: &Scene, w: &waiting::Waiting) -> Vec<Req> {
     let mut t = Vec::new();
     let pages = [
         "/console".to_owned(),
@@ -232,6 +239,7 @@ fn table(s: &Scene) -> Vec<Req> {
     t.extend(admin_api(s));
     t.extend(oversized(s, &ok));
     t.extend(nonsense(s));
+    t.extend(waiting::rows(s, w));
     t
 }
 
@@ -533,6 +541,30 @@ fn nonsense(s: &Scene) -> Vec<Req> {
     t
 }
 
+/// A held payment of `store` (amount `100 + n`) rejected, and its
+/// customer's new searching payment: the transaction `0144000000nn` waits
+/// for an operator. The trans_id and the new payment's id.
+async fn waiting_in(daemon: &TestDaemon, store: &str, n: u32) -> (String, String) {
+    let held = daemon.held_in(store, n).await;
+    let rejected = daemon
+        .admin_post(&format!("/admin/payments/{held}/reject"), &json!({}))
+        .await;
+    assert_eq!(rejected.body["state"], "rejected", "{rejected:?}");
+    let amount = (100 + n).to_string();
+    let client = (100 + n).to_string();
+    let again = daemon
+        .check(&[
+            ("store_id", store),
+            ("phone", "01012345678"),
+            ("amount", &amount),
+            ("client_id", &client),
+        ])
+        .await;
+    assert_eq!(again.body["state"], "searching", "{:?}", again.body);
+    let id = again.body["payment_id"].as_str().unwrap().to_owned();
+    (format!("0144000{n:05}"), id)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_console_and_admin_requests_get_4xx_and_change_nothing() {
     let daemon = spawn_daemon(|s| {
@@ -544,6 +576,19 @@ async fn hostile_console_and_admin_requests_get_4xx_and_change_nothing() {
     daemon.holding_store(OWN).await;
     daemon.holding_store(OTHER).await;
     let (p5, p6) = (daemon.held_in(OWN, 1).await, daemon.held_in(OTHER, 2).await);
+    let (tx5, searching5) = waiting_in(&daemon, OWN, 3).await;
+    let (tx6, searching6) = waiting_in(&daemon, OTHER, 4).await;
+    let folders = tempfile::tempdir().unwrap();
+    std::fs::write(folders.path().join("kept"), b"x").unwrap();
+    let backup_to = folders.path().join("never-made");
+    let waiting = waiting::Waiting {
+        tx5,
+        tx6,
+        searching5,
+        searching6,
+        backup_to: backup_to.display().to_string(),
+        not_empty: folders.path().display().to_string(),
+    };
     let key5 = daemon.store_key(OWN, "five").await;
     let key6 = daemon.store_key(OTHER, "six").await;
     let mine = Console::sign_in(&daemon, &key5).await;
@@ -557,9 +602,10 @@ async fn hostile_console_and_admin_requests_get_4xx_and_change_nothing() {
         session5: mine.session.clone().unwrap(),
         csrf5: mine.csrf.clone().unwrap(),
         csrf_admin: admin.csrf.clone().unwrap(),
+        admin: daemon.admin_token.clone(),
     };
     let before = world(&daemon).await;
-    let requests = table(&scene);
+    let requests = table(&scene, &waiting);
     assert!(requests.len() >= 200, "only {} requests", requests.len());
     let http = no_redirects();
     let mut wrong = Vec::new();
@@ -601,6 +647,7 @@ async fn hostile_console_and_admin_requests_get_4xx_and_change_nothing() {
     );
     eprintln!("{} requests by status: {by_status:?}", requests.len());
     assert_eq!(world(&daemon).await, before, "something changed");
+    assert!(!backup_to.exists(), "a refused backup wrote a folder");
     // The sessions the table attacked still work, and show no script.
     for console in [&mine, &admin] {
         let page = console

@@ -10,8 +10,10 @@
 //! session's CSRF token; a POST without it changes nothing. The handlers
 //! are split by page family: `payments` (overview, queues, a payment, its
 //! actions, search), `stores` (settings, preflight, go-live checklist),
-//! `lists` (transactions, quarantine).
+//! `lists` (transactions, quarantine), `assign` (giving a transaction that
+//! waits for an operator to a payment).
 
+mod assign;
 mod forms;
 mod lists;
 mod login;
@@ -140,6 +142,10 @@ async fn dispatch(
             stores::preflight(&signed, id).await
         }
         (["transactions"], &Method::GET) => lists::transactions(&signed(ctx, req.headers())?),
+        (["transactions", store, trans_id, "assign"], &Method::POST) => {
+            let (signed, form) = posted(ctx, req).await?;
+            assign::assign(&signed, &form, store, trans_id).await
+        }
         (["quarantine"], &Method::GET) => lists::quarantine(&signed(ctx, req.headers())?),
         _ => Err(PageError::NotFound),
     }

@@ -6,7 +6,7 @@
 use http::StatusCode;
 
 use super::reply::{PageError, Reply};
-use super::views::overview::{LaneLine, StoreLine};
+use super::views::overview::{LaneLine, Platform, StoreLine};
 use super::views::payments::PaymentPage;
 use super::views::{self, layout, pager, tr};
 use super::{Signed, forms};
@@ -80,26 +80,30 @@ pub fn overview(s: &Signed<'_>) -> Result<Reply, PageError> {
             overview: app.payments.store_overview(id)?,
         });
     }
-    // The outbox is every store's: only the admin sees its depth.
-    let lanes = if s.principal().is_admin() {
-        let mut lines = Vec::new();
+    // The outbox and the waiting total are every store's: admin only.
+    let mut lanes = Vec::new();
+    if s.principal().is_admin() {
         for lane in Lane::ALL {
             let (depth, oldest_due) = app.payments.lane_stats(lane)?;
-            lines.push(LaneLine {
+            lanes.push(LaneLine {
                 lane,
                 depth,
                 oldest_due,
             });
         }
-        Some(lines)
-    } else {
-        None
+    }
+    let platform = match s.principal().is_admin() {
+        true => Some(Platform {
+            lanes: &lanes,
+            awaiting_operator: app.payments.awaiting_count()?,
+        }),
+        false => None,
     };
     let held = app
         .payments
         .longest_held(s.principal().own_store(), OVERVIEW_HELD_MAX)?;
     let v = s.view(ids.iter().chain(held.iter().map(|r| &r.store_id)))?;
-    let body = views::overview::page(&v, &stores, more, lanes.as_deref(), &held);
+    let body = views::overview::page(&v, &stores, more, platform.as_ref(), &held);
     let title = tr(v.lang, "Overview", "نظرة عامة");
     Ok(Reply::page(StatusCode::OK, layout(&v, title, body)))
 }

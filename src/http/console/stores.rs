@@ -1,4 +1,5 @@
-//! The store pages: the list, the settings form and its save, the WHMCS
+//! The store pages: the list, the settings form (every setting, also the
+//! pay pages' wallet numbers and origins) and its save, the WHMCS
 //! preflight and the go-live checklist. A save goes through the same
 //! parsing and validation as `PUT /admin/stores/{id}`: the form's fields
 //! are laid over the stored settings (so settings the form does not show
@@ -117,12 +118,13 @@ pub async fn save(s: &Signed<'_>, form: &Params, id: &str) -> Result<Reply, Page
     if stored.is_none() {
         s.principal().require_admin()?;
     }
-    let body = overlay(stored.as_ref(), form)?;
-    let settings = match StoreSettings::from_put_body(body.to_string().as_bytes(), stored.as_ref())
-    {
+    let parsed = overlay(stored.as_ref(), form).and_then(|body| {
+        StoreSettings::from_put_body(body.to_string().as_bytes(), stored.as_ref())
+            .map_err(|e| e.to_string())
+    });
+    let settings = match parsed {
         Ok(settings) => settings,
-        Err(e) => {
-            let why = e.to_string();
+        Err(why) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return render(s, &id, stored.as_ref(), Some(&why), false, None, status);
         }
@@ -133,10 +135,12 @@ pub async fn save(s: &Signed<'_>, form: &Params, id: &str) -> Result<Reply, Page
     Ok(Reply::see_other(format!("/console/stores/{id}?saved=1")))
 }
 
-/// The stored settings as JSON with the form's fields laid over them.
-fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, PageError> {
+/// The stored settings as JSON with the form's fields laid over them; a
+/// value of the wrong type is passed on for the validation to name. `Err`
+/// is why the form cannot be read (shown with the form, `422`).
+fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, String> {
     let mut v = serde_json::to_value(stored.cloned().unwrap_or_default())
-        .map_err(|e| PageError::BadRequest(e.to_string()))?;
+        .map_err(|e| format!("the stored settings could not be read: {e}"))?;
     let text = |name: &str| form.get(name).map(str::trim).unwrap_or_default().to_owned();
     let lines = |name: &str| -> Vec<String> {
         text(name)
@@ -157,6 +161,9 @@ fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, PageE
     v["time_zone"] = json!(text("time_zone"));
     v["search_window"] = json!(text("search_window"));
     v["check_ips"] = json!(lines("check_ips"));
+    v["wallet_numbers"] = json!(lines("wallet_numbers"));
+    v["embed_origins"] = json!(lines("embed_origins"));
+    v["return_origins"] = return_origins(lines("return_origins"), checked("return_never"))?;
     v["whmcs"]["api_url"] = json!(text("whmcs_api_url"));
     v["whmcs"]["identifier"] = json!(text("whmcs_identifier"));
     for (field, pointer) in [
@@ -178,9 +185,7 @@ fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, PageE
     a["hold_amount_at_or_above"] = optional("hold_amount_at_or_above");
     a["hold_after_checks_per_hour"] = match text("hold_after_checks_per_hour") {
         t if t.is_empty() => Value::Null,
-        t => json!(t.parse::<u32>().map_err(|_| PageError::BadRequest(
-            "hold_after_checks_per_hour must be a whole number".into()
-        ))?),
+        t => t.parse::<u32>().map_or_else(|_| json!(t), |n| json!(n)),
     };
     a["approval_window"] = json!(text("approval_window"));
     a["approver_lang"] = json!(if form.get("approver_lang") == Some("ar") {
@@ -189,6 +194,22 @@ fn overlay(stored: Option<&StoreSettings>, form: &Params) -> Result<Value, PageE
         "en"
     });
     Ok(v)
+}
+
+/// `return_origins` from its text area and the "never link back" box:
+/// none listed is the default (the WHMCS address's origin), the box alone
+/// an empty list (no link back), the list alone that list.
+fn return_origins(listed: Vec<String>, never: bool) -> Result<Value, String> {
+    match (listed.is_empty(), never) {
+        (true, false) => Ok(Value::Null),
+        (true, true) => Ok(json!([])),
+        (false, false) => Ok(json!(listed)),
+        (false, true) => Err(
+            "return_origins: either list the addresses a customer may be sent back to, \
+             or tick \"never link back\", not both"
+                .to_owned(),
+        ),
+    }
 }
 
 /// `POST /console/stores/{id}/preflight`: run it, show the checklist.

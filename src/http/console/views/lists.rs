@@ -45,11 +45,10 @@ pub struct TransactionLists<'a> {
     pub all_next: Option<&'a Cursor>,
 }
 
-pub fn transactions(v: &View<'_>, pick: &StorePick<'_>, t: &TransactionLists<'_>) -> Markup {
+pub fn transactions(v: &View<'_>, t: &TransactionLists<'_>) -> Markup {
     let l = v.lang;
     let base = format!("/console/transactions?store={}", t.store);
     html! {
-        (store_picker(l, pick))
         section.unclaimed {
             h2 { (tr(l, "Not claimed by any payment", "لم تطالب بها أي دفعة")) }
             (transaction_table(v, t.store, t.unclaimed))

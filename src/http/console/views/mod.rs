@@ -3,8 +3,9 @@
 //! signed in, their CSRF token, time zones), the layout with its header,
 //! navigation and sign-out form, and small pieces (times, states,
 //! pagers). Pages live beside it: `overview`, `payments`, `stores`,
-//! `lists`, `login`.
+//! `lists`, `assign`, `login`.
 
+pub mod assign;
 pub mod lists;
 pub mod login;
 pub mod overview;

@@ -1,6 +1,7 @@
-//! The overview: each store's payments by state, its WHMCS breaker and
-//! last WHMCS error; the outbox (admin only: it is every store's); the
-//! held payments that have waited longest.
+//! The overview: each store's payments by state, its transactions waiting
+//! for an operator, its WHMCS breaker and last WHMCS error; the outbox and
+//! the platform's count of waiting transactions (admin only: they are
+//! every store's); the held payments that have waited longest.
 
 use jiff::Timestamp;
 use maud::{Markup, html};
@@ -33,17 +34,30 @@ fn lane_name(lane: Lane, v: &View<'_>) -> &'static str {
     }
 }
 
+/// What the admin sees of every store at once: the outbox per lane and
+/// the platform's count of transactions waiting for an operator.
+pub struct Platform<'a> {
+    pub lanes: &'a [LaneLine],
+    pub awaiting_operator: u64,
+}
+
 pub fn page(
     v: &View<'_>,
     stores: &[StoreLine],
     more_stores: bool,
-    lanes: Option<&[LaneLine]>,
+    platform: Option<&Platform<'_>>,
     held: &[PaymentRecord],
 ) -> Markup {
     let l = v.lang;
     html! {
         section.stores {
             h2 { (tr(l, "Stores", "المتاجر")) }
+            @if let Some(p) = platform {
+                p.awaiting-total {
+                    (tr(l, "Transactions waiting for an operator, every store: ", "تحويلات في انتظار المشرف في كل المتاجر: "))
+                    strong.num { (p.awaiting_operator) }
+                }
+            }
             ul.cards {
                 @for line in stores { (store_card(v, line)) }
             }
@@ -51,7 +65,8 @@ pub fn page(
                 p { a href="/console/stores" { (tr(l, "More stores", "متاجر أخرى")) } }
             }
         }
-        @if let Some(lanes) = lanes {
+        @if let Some(p) = platform {
+            @let lanes = p.lanes;
             section.outbox {
                 h2 { (tr(l, "Outbox", "قائمة الانتظار")) }
                 table {
@@ -107,6 +122,12 @@ fn store_card(v: &View<'_>, line: &StoreLine) -> Markup {
                 }
             }
             dl {
+                dt { (tr(l, "Transactions waiting for an operator", "تحويلات في انتظار المشرف")) }
+                dd.num.awaiting {
+                    @if o.awaiting_operator > 0 {
+                        a href={ "/console/transactions?store=" (store) "#awaiting" } { (o.awaiting_operator) }
+                    } @else { "0" }
+                }
                 dt { (tr(l, "WHMCS calls", "طلبات WHMCS")) }
                 dd {
                     @match &o.breaker {

@@ -184,6 +184,7 @@ fn claim(v: &View<'_>, p: &PaymentPage<'_>) -> Markup {
                     }
                 },
             }
+            (transfer_after(v, p))
             @let reasons = hold_reasons(p);
             @if !reasons.is_empty() {
                 h3 { (tr(l, "Held because", "سبب التعليق")) }
@@ -197,6 +198,36 @@ fn claim(v: &View<'_>, p: &PaymentPage<'_>) -> Markup {
                         @if i > 0 { ", " } (client)
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Where the transfer went after this payment's claim ended: waiting for
+/// an operator (with where to assign it), or given to another payment.
+fn transfer_after(v: &View<'_>, p: &PaymentPage<'_>) -> Markup {
+    let l = v.lang;
+    let r = p.record;
+    let Some(tx) = p.transaction else {
+        return html! {};
+    };
+    let elsewhere = [&tx.claimed_by, &tx.credited_to]
+        .into_iter()
+        .flatten()
+        .find(|id| **id != r.id);
+    html! {
+        @if let Some(released) = tx.awaiting_operator.as_ref().filter(|x| x.from == r.id) {
+            p.awaiting-operator role="status" {
+                (tr(l, "Its transfer waits for an operator since ", "تحويلها في انتظار المشرف منذ "))
+                (v.when(&r.store_id, released.at)) ". "
+                a href={ "/console/transactions?store=" (r.store_id) "#awaiting" } {
+                    (tr(l, "Give it to the customer's payment that waits for the transfer", "أعطه لدفعة العميل التي في انتظار التحويل"))
+                }
+            }
+        } @else if let Some(other) = elsewhere {
+            p.transfer-elsewhere {
+                (tr(l, "Its transfer went to payment ", "ذهب تحويلها إلى الدفعة "))
+                a href={ "/console/payments/" (other) } { bdi dir="ltr" { (other) } }
             }
         }
     }

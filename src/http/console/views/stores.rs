@@ -1,11 +1,12 @@
-//! Stores: the list, the settings form (secrets are write-only: the form
-//! says whether each is set, and a blank field keeps it), the preflight
+//! Stores: the list, the settings form (every setting; secrets are
+//! write-only: the form says whether each is set, and a blank field keeps
+//! it), the preflight
 //! button and the go-live checklist with what to fix.
 
 use maud::{Markup, html};
 
 use super::{View, tr};
-use crate::domain::{Lang, StoreId};
+use crate::domain::{Lang, Origin, StoreId};
 use crate::merchant::StoreSettings;
 use crate::whmcs::Preflight;
 
@@ -142,6 +143,7 @@ pub fn page(v: &View<'_>, p: &StorePage<'_>) -> Markup {
                     textarea id="check_ips" name="check_ips" rows="3" dir="ltr" { (lines(s.check_ips.iter().map(ToString::to_string))) }
                 }
             }
+            (pay_pages(v, s))
             fieldset {
                 legend { (tr(l, "Anti-spam", "مكافحة الاحتيال")) }
                 (check_field("anti_spam_enabled", tr(l, "Hold risky claims for an approver", "تعليق المطالبات المشكوك فيها للموافقة"), a.enabled))
@@ -163,6 +165,42 @@ pub fn page(v: &View<'_>, p: &StorePage<'_>) -> Markup {
                 }
             }
             button type="submit" { (tr(l, "Save", "حفظ")) }
+        }
+    }
+}
+
+fn lines_field(id: &str, label: &str, hint: &str, value: String) -> Markup {
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            p.hint id={ (id) "-hint" } { (hint) }
+            textarea id=(id) name=(id) rows="3" dir="ltr" aria-describedby={ (id) "-hint" } { (value) }
+        }
+    }
+}
+
+/// What the hosted pay pages show and allow: the wallet numbers, where
+/// the status page may send the customer back, who may frame the pages.
+fn pay_pages(v: &View<'_>, s: &StoreSettings) -> Markup {
+    let l = v.lang;
+    let origins = |list: &[Origin]| lines(list.iter().map(|o| o.as_str().to_owned()));
+    let never = s.return_origins.as_ref().is_some_and(Vec::is_empty);
+    html! {
+        fieldset {
+            legend { (tr(l, "Pay pages", "صفحات الدفع")) }
+            (lines_field("wallet_numbers",
+                tr(l, "Wallet numbers customers pay to (one a line)", "أرقام المحافظ التي يدفع لها العملاء (رقم في كل سطر)"),
+                tr(l, "Shown on the pay page.", "تظهر في صفحة الدفع."),
+                lines(s.wallet_numbers.iter().map(ToString::to_string))))
+            (lines_field("return_origins",
+                tr(l, "Sites the status page may send the customer back to (one a line)", "المواقع التي قد تعيد صفحة الحالة العميل إليها (موقع في كل سطر)"),
+                tr(l, "Like https://billing.example.com. Blank: the WHMCS address's site.", "مثل https://billing.example.com. فارغ: موقع عنوان WHMCS."),
+                s.return_origins.as_deref().map(origins).unwrap_or_default()))
+            (check_field("return_never", tr(l, "Never link the customer back", "لا تُعِد العميل إلى أي موقع"), never))
+            (lines_field("embed_origins",
+                tr(l, "Sites that may show the pay pages in a frame (one a line)", "المواقع التي قد تعرض صفحات الدفع داخل إطار (موقع في كل سطر)"),
+                tr(l, "Blank: none.", "فارغ: لا شيء."),
+                origins(&s.embed_origins)))
         }
     }
 }
