@@ -12,7 +12,7 @@ use cashgate::approvals::Signer;
 use cashgate::clock::Clock;
 use cashgate::config::Settings;
 use cashgate::domain::{Secret, StoreId};
-use cashgate::http::{App, Peer, handle};
+use cashgate::http::{App, Peer, Sessions, handle};
 use cashgate::merchant::StoreSettings;
 use cashgate::payments::{DbOptions, Payments, PaymentsOptions};
 use cashgate::whmcs::WhmcsClient;
@@ -46,6 +46,7 @@ fn world() -> &'static (Runtime, Arc<App>) {
             clock: Clock::System,
             admin_token: Secret::new("admin"),
             public_url: "http://127.0.0.1:8080".into(),
+            sessions: Sessions::new(&cashgate::config::ConsoleSettings::default()),
         };
         (runtime, Arc::new(app))
     })
