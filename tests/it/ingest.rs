@@ -198,8 +198,10 @@ async fn a_transfer_dated_in_the_future_is_quarantined_and_never_matched() {
     assert_eq!(kept.len(), 2);
     assert!(kept.iter().all(|e| e["reason"] == "future_transfer_time"));
     assert!(
-        kept.iter()
-            .all(|e| e["detail"].as_str().unwrap().contains("send the notification again")),
+        kept.iter().all(|e| e["detail"]
+            .as_str()
+            .unwrap()
+            .contains("send the notification again")),
         "{kept:?}"
     );
     assert!(
