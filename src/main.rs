@@ -89,7 +89,8 @@ enum StoreCommand {
         config: Option<PathBuf>,
     },
     /// Prove a store's WHMCS settings (URL, credentials, IP whitelisting,
-    /// AddCredit and GetCredits permissions) without crediting anyone.
+    /// AddCredit, GetCredits, ApplyCredit and GetInvoice permissions) with
+    /// calls that change nothing.
     Check {
         id: String,
         #[arg(long, value_name = "FILE")]

@@ -38,7 +38,7 @@ mod tx;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use antispam::CheckCounter;
+pub use antispam::{CheckCounter, CounterCursor, CounterKey, CounterPage};
 pub use breaker::Breaker;
 pub use counts::IndexSizes;
 pub use durability::Durable;

@@ -199,9 +199,13 @@ async fn store(
             Err(ApiError::Conflict(detail))
         }
         IngestOutcome::FromTheFuture(tx) => {
+            // Not stored, so there is no transaction an operator could
+            // assign: say what can be done instead.
             let detail = format!(
                 "the transfer's time {} is later than now ({}) by more than clocks differ: \
-                 a misread date; assign it by hand if it is real",
+                 a misread date or a wrong clock. It was not stored as a transaction. If the \
+                 transfer is real, check the phone's date and send the notification again, \
+                 or post it as the JSON form with its real received_at",
                 tx.received_at,
                 app.clock.now()
             );

@@ -13,6 +13,9 @@ use crate::db::{CheckCounter, PaymentRecord, TransactionRecord, TxResult, WriteT
 const BOUND_CLIENTS_MAX: usize = 64;
 /// Check times remembered per key: more than any store's threshold needs.
 const RECENT_CHECKS_MAX: usize = 1000;
+/// How far back the velocity rule counts checks. A list with no check in
+/// it is never read again, and retention removes it.
+pub(super) const VELOCITY_WINDOW: SignedDuration = SignedDuration::from_hours(1);
 
 /// Records that this payment's phone paid for its client (on `credited`).
 pub(super) fn bind(tx: &WriteTx, payment: &PaymentRecord) -> TxResult<()> {
@@ -72,11 +75,16 @@ pub(super) fn facts(
 
 /// Check times (ms) within the last hour before `now`.
 fn recent(tx: &WriteTx, counter: CheckCounter, now: Timestamp) -> TxResult<Vec<i64>> {
-    let since = now
-        .saturating_sub(SignedDuration::from_hours(1))
-        .unwrap_or(now)
-        .as_millisecond();
+    let since = window_start_ms(now);
     let mut times = tx.recent_checks(counter)?;
     times.retain(|t| *t > since);
     Ok(times)
+}
+
+/// Where the velocity window starts at `now`, in ms: checks at or before
+/// it are no longer counted.
+pub(super) fn window_start_ms(now: Timestamp) -> i64 {
+    now.saturating_sub(VELOCITY_WINDOW)
+        .unwrap_or(now)
+        .as_millisecond()
 }

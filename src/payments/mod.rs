@@ -53,16 +53,17 @@ pub use invoices::{
 };
 pub use overview::{LastWhmcsError, StoreOverview};
 pub use queries::competing_in;
-pub use retention::{Retention, Swept};
+pub use retention::{Retention, Swept, VelocitySwept};
 pub use search::{SEARCH_RESULTS_MAX, SearchTerm};
 pub use transition::{Applied, NotApplied};
 pub use verify::VERIFY_PAYMENTS_MAX;
 
 pub use crate::db::{
-    ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, Cursor, CursorError, Db, DbError,
-    DbOptions, Deadline, DueTimer, Effect, InvoiceAttempt, InvoiceSettlement, InvoiceState, Lane,
-    OutboxEntry, OutboxKey, OutboxStatus, Page, PageResult, PaymentRecord, PaymentSummary,
-    QuarantineEntry, QuarantineReason, Released, SendOutcome, StoreKeyRecord, TransactionRecord,
+    ApproverSend, AuditEntry, AuditEvent, Breaker, Claim, CounterCursor, Cursor, CursorError, Db,
+    DbError, DbOptions, Deadline, DueTimer, Effect, InvoiceAttempt, InvoiceSettlement,
+    InvoiceState, Lane, OutboxEntry, OutboxKey, OutboxStatus, Page, PageResult, PaymentRecord,
+    PaymentSummary, QuarantineEntry, QuarantineReason, Released, SendOutcome, StoreKeyRecord,
+    TransactionRecord,
 };
 
 use crate::antispam::ClaimRules;

@@ -6,11 +6,15 @@
 //! held payments, payments that claimed a transaction, and their audit
 //! trails. Each payment goes in one atomic write, so indexes and counts
 //! stay true (`verify` passes after a sweep).
+//!
+//! The velocity rule's lists of check times (per client and per phone)
+//! count only the last hour; a list with no check in it is never read
+//! again, so it is removed whatever `keep_days` says, a page at a time.
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Payments, Written};
-use crate::db::DbError;
+use super::{Payments, Written, antispam};
+use crate::db::{CounterCursor, DbError};
 use crate::machine::StateName;
 
 /// How long what retention may remove is kept, and how much one sweep
@@ -38,7 +42,48 @@ impl Swept {
     }
 }
 
+/// What one page of the velocity sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VelocitySwept {
+    /// Lists removed: no check in them was inside the window.
+    pub removed: usize,
+    /// Lists looked at.
+    pub looked_at: usize,
+    /// Where the next page starts; `None` when this one reached the end.
+    pub next: Option<CounterCursor>,
+}
+
 impl Payments {
+    /// Looks at up to `limit` of the velocity rule's check-time lists
+    /// after `cursor` and removes those with no check inside the window
+    /// at `now`, in one write.
+    pub fn sweep_velocity(
+        &self,
+        cursor: &CounterCursor,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Written<VelocitySwept>, DbError> {
+        let before_ms = antispam::window_start_ms(now);
+        let page = self.db().check_counters_page(cursor, before_ms, limit)?;
+        let removed = if page.stale.is_empty() {
+            0
+        } else {
+            self.db().transact(|tx| {
+                let mut removed = 0;
+                for key in &page.stale {
+                    removed += usize::from(tx.delete_counter_if_stale(key, before_ms)?);
+                }
+                Ok(removed)
+            })?
+        };
+        let swept = VelocitySwept {
+            removed,
+            looked_at: page.looked_at,
+            next: page.next,
+        };
+        Ok(self.written(self.db().durable(swept), Vec::new()))
+    }
+
     /// Removes what is older than the retention period at `now`, at most
     /// `batch_max` payments and `batch_max` quarantine entries.
     pub fn sweep(&self, retention: &Retention, now: Timestamp) -> Result<Written<Swept>, DbError> {

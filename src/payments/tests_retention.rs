@@ -191,3 +191,98 @@ fn an_older_folder_gets_its_retention_index_and_waiting_counts_once_at_open() {
     assert_eq!(swept.payments, 1);
     assert_eq!(store.payment(&old.id).unwrap(), None);
 }
+
+/// Velocity lists left: how many lists of check times the index holds.
+fn velocity_lists(store: &Payments) -> usize {
+    store
+        .db()
+        .check_counters_page(&CounterCursor::default(), i64::MAX, usize::MAX)
+        .unwrap()
+        .looked_at
+}
+
+/// Every page of one pass, `page_max` lists at a time; how many went.
+fn sweep_velocity_pass(store: &Payments, now: Timestamp, page_max: usize) -> usize {
+    let mut cursor = CounterCursor::default();
+    let mut removed = 0;
+    loop {
+        let page = store
+            .sweep_velocity(&cursor, now, page_max)
+            .unwrap()
+            .durable_blocking()
+            .unwrap();
+        assert!(page.looked_at <= page_max, "a page is bounded");
+        removed += page.removed;
+        match page.next {
+            Some(next) => cursor = next,
+            None => return removed,
+        }
+    }
+}
+
+fn velocity_on(store: &Payments) {
+    let mut settings = store.stores().get(&store_id()).unwrap().unwrap();
+    settings.anti_spam.hold_after_checks_per_hour = Some(100);
+    store
+        .stores()
+        .put(&store_id(), &settings)
+        .unwrap()
+        .durable_blocking()
+        .unwrap();
+}
+
+#[test]
+fn lists_of_check_times_with_nothing_in_the_last_hour_are_removed_in_bounded_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    setup(&store);
+    velocity_on(&store);
+    let minutes = |n: i64| t0() + SignedDuration::from_mins(n);
+    // Five clients check once at t0 from one phone: five client lists and
+    // one phone list. At t0 + 50 min another client checks from the same
+    // phone, which keeps the phone's list in the window.
+    for client in 100..105 {
+        check(&store, client, "7", t0());
+    }
+    check(&store, 200, "7", minutes(50));
+    assert_eq!(velocity_lists(&store), 7);
+
+    // Nothing is out of the window yet.
+    assert_eq!(sweep_velocity_pass(&store, minutes(59), 2), 0);
+    assert_eq!(velocity_lists(&store), 7);
+    // At t0 + 70 min the five client lists are out; the phone's and client
+    // 200's are not. Pages of two: four pages for seven lists.
+    assert_eq!(sweep_velocity_pass(&store, minutes(70), 2), 5);
+    assert_eq!(velocity_lists(&store), 2);
+    // A list counted again after a page read it is not removed.
+    let before_ms = minutes(111).as_millisecond() - 3_600_000;
+    let page = store
+        .db()
+        .check_counters_page(&CounterCursor::default(), before_ms, 10)
+        .unwrap();
+    assert_eq!(
+        page.stale.len(),
+        2,
+        "both are out of the window at t0 + 111 min"
+    );
+    check(&store, 200, "8", minutes(111));
+    let removed = store
+        .db()
+        .transact(|tx| {
+            let mut removed = 0;
+            for key in &page.stale {
+                removed += usize::from(tx.delete_counter_if_stale(key, before_ms)?);
+            }
+            Ok(removed)
+        })
+        .unwrap();
+    assert_eq!(
+        removed, 0,
+        "client 200 and the phone checked again meanwhile"
+    );
+    assert_eq!(velocity_lists(&store), 2);
+    // An hour after their last check they go too, and nothing else moved.
+    assert_eq!(sweep_velocity_pass(&store, minutes(172), 1), 2);
+    assert_eq!(velocity_lists(&store), 0);
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+}

@@ -2,7 +2,8 @@
 //! checks and transfers holds everything acknowledged before it and is
 //! consistent; one taken at rest restores to a folder that serves the same
 //! payments, transactions, outbox and timers; and every file cashgate
-//! leaves — in its data folder and in a backup — is owner-only.
+//! leaves — in its data folder and in a backup — is owner-only; and
+//! `cashgate verify` fails, naming the problem, on a damaged folder.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -243,4 +244,87 @@ async fn the_data_folder_and_its_backups_are_owner_only_after_a_fresh_start() {
     assert!(ok && text.contains("ok: every invariant holds"), "{text}");
     let (ok, text) = cashgate(&["backup", "--to", offline.to_str().unwrap()], &envs);
     assert!(!ok && text.contains("not empty"), "{text}");
+}
+
+/// `cashgate verify` (the real binary) on a stopped folder: exit 0 and
+/// "ok" while it is whole; once a payment's audit trail is gone (removed
+/// below cashgate, with sled, as a damaged disk or a hand edit would),
+/// exit non-zero with a `problem:` line naming that payment.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_exits_non_zero_with_a_problem_line_on_a_damaged_folder_and_zero_on_a_whole_one() {
+    use crate::support::binary::Binary;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let config = tmp.path().join("cashgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Binary::start(&config, &data);
+    let put = daemon
+        .http
+        .put(daemon.url("/admin/stores/5"))
+        .bearer_auth(&daemon.admin_token)
+        .json(&json!({"name": "Five", "currency_rate": "1",
+            "whmcs": {"api_url": "https://billing.example.com", "identifier": "i", "secret": "s"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    let check: Value =
+        daemon
+            .http
+            .get(daemon.url(
+                "/api/payment_link_check?store_id=5&phone=01012345678&amount=100&client_id=42",
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(check["state"], "searching", "{check}");
+    let id = check["payment_id"].as_str().unwrap().to_owned();
+    daemon.kill();
+    let config = config.to_str().unwrap();
+
+    let (ok, text) = cashgate(&["verify", "--config", config], &[]);
+    assert!(ok, "{text}");
+    assert!(text.contains("ok: every invariant holds"), "{text}");
+    assert!(!text.contains("problem:"), "{text}");
+
+    {
+        let db = sled::open(data.join("db")).unwrap();
+        let audit = db.open_tree("audit").unwrap();
+        let keys: Vec<_> = audit
+            .scan_prefix(id.as_bytes())
+            .keys()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!keys.is_empty(), "the payment has an audit trail to remove");
+        for key in keys {
+            audit.remove(key).unwrap();
+        }
+        db.flush().unwrap();
+    }
+
+    let (ok, text) = cashgate(&["verify", "--config", config], &[]);
+    assert!(!ok, "verify passed a damaged folder: {text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("problem: invariant 4:") && l.contains(&id)),
+        "{text}"
+    );
+    // Every problem is that payment's, and the count says so.
+    let problems: Vec<_> = text.lines().filter(|l| l.starts_with("problem:")).collect();
+    assert!(problems.iter().all(|l| l.contains(&id)), "{text}");
+    assert!(
+        text.contains(&format!("{} problems in", problems.len())),
+        "{text}"
+    );
+    assert!(!text.contains("ok: every invariant holds"), "{text}");
 }

@@ -184,10 +184,26 @@ async fn a_transfer_dated_in_the_future_is_quarantined_and_never_matched() {
     let answer = daemon.ingest(STORE, INGEST_TOKEN, &form).await;
     assert_eq!(answer.status, 422, "{answer:?}");
     assert_eq!(answer.body["reason"], "future_transfer_time");
+    // It says what can be done: nothing was stored that an operator could
+    // assign, so the notification is sent again with the right time.
+    let message = answer.body["message"].as_str().unwrap();
+    assert!(
+        message.contains("not stored as a transaction")
+            && message.contains("received_at")
+            && !message.contains("assign"),
+        "{message}"
+    );
     let kept = daemon.admin_get("/admin/quarantine").await;
     let kept = kept.body["quarantine"].as_array().unwrap().clone();
     assert_eq!(kept.len(), 2);
     assert!(kept.iter().all(|e| e["reason"] == "future_transfer_time"));
+    assert!(
+        kept.iter().all(|e| e["detail"]
+            .as_str()
+            .unwrap()
+            .contains("send the notification again")),
+        "{kept:?}"
+    );
     assert!(
         kept.iter()
             .any(|e| e["text"] == sample["text"] && e["from"] == "VF-Cash")

@@ -1,4 +1,5 @@
-//! A table of malformed requests across every endpoint: each gets a 4xx,
+//! A table of malformed requests across every endpoint: each gets a 4xx
+//! (a malformed amount, such as `100.001`, the code `invalid_amount`),
 //! the daemon stays up, and no payment is created.
 
 use reqwest::Method;
@@ -12,6 +13,17 @@ struct Bad {
     path: String,
     auth: Option<&'static str>,
     body: Option<Vec<u8>>,
+    /// The error code the answer must carry, where one is certain.
+    error: Option<&'static str>,
+}
+
+impl Bad {
+    fn expecting(self, error: &'static str) -> Bad {
+        Bad {
+            error: Some(error),
+            ..self
+        }
+    }
 }
 
 fn bad(method: Method, path: impl Into<String>) -> Bad {
@@ -20,6 +32,7 @@ fn bad(method: Method, path: impl Into<String>) -> Bad {
         path: path.into(),
         auth: None,
         body: None,
+        error: None,
     }
 }
 
@@ -34,6 +47,7 @@ fn with_body(
         path: path.into(),
         auth,
         body: Some(body.into()),
+        error: None,
     }
 }
 
@@ -82,9 +96,12 @@ fn table() -> Vec<Bad> {
         "1 000",
         "0.001",
     ] {
-        t.push(check(&format!(
-            "store_id=5&phone=01012345678&amount={amount}&client_id=42"
-        )));
+        t.push(
+            check(&format!(
+                "store_id=5&phone=01012345678&amount={amount}&client_id=42"
+            ))
+            .expecting("invalid_amount"),
+        );
     }
     for client in [
         "client_id=0",
@@ -219,6 +236,7 @@ fn table() -> Vec<Bad> {
             path: path.into(),
             auth: Some("wrong"),
             body: None,
+            error: None,
         });
     }
     for (method, path, body) in [
@@ -326,6 +344,9 @@ async fn malformed_requests_get_a_4xx_and_change_nothing() {
             case.method,
             case.path
         );
+        if let Some(error) = case.error {
+            assert_eq!(body["error"], error, "{} {}", case.method, case.path);
+        }
     }
     assert_eq!(
         daemon

@@ -18,6 +18,9 @@ pub struct Binary {
 impl Binary {
     /// Starts `cashgate serve --config FILE` and waits until it serves.
     pub fn start(config: &Path, data_dir: &Path) -> Binary {
+        // Before the child exists: the client below needs it, and a panic
+        // after the spawn would leave the child running.
+        cashgate::daemon::install_crypto_provider();
         let mut child = Command::new(env!("CARGO_BIN_EXE_cashgate"))
             .args(["serve", "--config"])
             .arg(config)

@@ -9,8 +9,9 @@
  * server and takes the customer to the daemon's status page. The daemon
  * matches the check to the money that arrived, credits the client once,
  * and pays the invoice from that credit once. This module never pays an
- * invoice and never adds credit itself, and the store id stays on the
- * WHMCS server: it is not in the page's HTML or JavaScript.
+ * invoice and never adds credit itself. The store id is never printed on
+ * the invoice page (not in its HTML or JavaScript); the status page the
+ * callback redirects to carries it in its URL (/pay/{store}/payments/{id}).
  *
  * @see https://developers.whmcs.com/payment-gateways/third-party-gateway/
  */
@@ -59,7 +60,7 @@ function cashgate_config()
             'Type' => 'text',
             'Size' => '25',
             'Default' => '',
-            'Description' => 'Your store id in cashgate. Kept on this server: customers never see it on the invoice page.',
+            'Description' => 'Your store id in cashgate. Never printed on the invoice page; the cashgate status page a customer is sent to carries it in its address.',
         ],
         'walletNumbers' => [
             'FriendlyName' => 'Wallet numbers',

@@ -4,8 +4,9 @@
  *
  * It checks that the logged-in client owns the invoice and that the
  * invoice is unpaid, sends the check to the cashgate daemon from this
- * server (with the store id, which never reaches the browser), and takes
- * the customer to the daemon's status page for the payment, which links
+ * server (the browser never sends a check itself), and takes the customer
+ * to the daemon's status page for the payment (its URL,
+ * /pay/{store}/payments/{id}, carries the store id), which links
  * back to the invoice once it is paid. A refusal shows the daemon's own
  * message in the customer's language; a daemon that is down or slow gets
  * a clear message. Every outcome is written to the gateway log.
