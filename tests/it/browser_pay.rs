@@ -108,6 +108,51 @@ async fn submit_phone(browser: &Browser, phone: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_customer_pays_with_the_keyboard_alone() {
+    use fantoccini::key::Key;
+    let daemon = spawn_daemon(|_| {}).await;
+    pay_store(&daemon, json!({})).await;
+    let browser = Browser::open(MOBILE, "en").await;
+    browser
+        .goto(&daemon.url("/pay/5?amount=101&client_id=42&lang=en"))
+        .await;
+    // Tab from the top of the page until the phone field has the focus;
+    // every field met on the way is labelled.
+    let mut reached = false;
+    for _ in 0..12 {
+        browser.press(&Key::Tab).await;
+        let focused = browser
+            .eval(
+                "const e = document.activeElement; \
+                 return [e.id, e.tagName, e.labels ? e.labels.length : -1]",
+            )
+            .await;
+        if focused[1] == "INPUT" {
+            assert!(
+                focused[2].as_i64() > Some(0),
+                "an unlabelled field: {focused}"
+            );
+        }
+        if focused[0] == "phone" {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "the phone field is not reachable with Tab");
+    browser.press(PHONE).await;
+    browser.press(&Key::Enter).await;
+    browser
+        .wait_for("document.getElementById('payment-state') !== null")
+        .await;
+    assert_eq!(state(&browser).await, "searching");
+    let live = browser
+        .eval("return document.getElementById('payment-state').getAttribute('aria-live')")
+        .await;
+    assert_eq!(live, "polite", "screen readers hear the state change");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_customer_pays_and_the_status_page_turns_credited_without_a_reload() {
     let daemon = spawn_daemon(|_| {}).await;
     pay_store(&daemon, json!({})).await;

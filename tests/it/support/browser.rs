@@ -134,6 +134,17 @@ impl Browser {
         }
     }
 
+    /// Sends `keys` to whatever has the focus, as a keyboard would
+    /// (`fantoccini::key::Key` values for Tab, Enter, ...).
+    pub async fn press(&self, keys: &str) {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .expect("a focused element");
+        focused.send_keys(keys).await.expect("keys");
+    }
+
     /// Clicks the element `css` selects.
     pub async fn click(&self, css: &str) {
         let element = self
