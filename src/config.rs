@@ -87,6 +87,10 @@ pub struct WhmcsClientSettings {
     pub reconcile_delay_ms: u64,
     /// GetCredits tries before an unknown outcome goes to an operator.
     pub reconcile_tries_max: u32,
+    /// For this long after `cashgate restore`, a payment's first AddCredit
+    /// waits for GetCredits to show its transaction is not credited yet
+    /// (the backup may predate credits WHMCS already holds); 0 never.
+    pub restored_first_credit_check_ms: u64,
     /// WHMCS calls in flight at once, across stores (one per store).
     pub concurrency_max: usize,
     /// How often a payment waiting behind an open breaker looks again.
@@ -166,6 +170,7 @@ impl Default for WhmcsClientSettings {
             retry_max_ms: 300_000,
             reconcile_delay_ms: 60_000,
             reconcile_tries_max: 10,
+            restored_first_credit_check_ms: 7 * 24 * 60 * 60 * 1000,
             concurrency_max: 8,
             breaker_recheck_ms: 30_000,
         }

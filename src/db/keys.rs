@@ -29,6 +29,8 @@ pub mod prefix {
     pub const VELOCITY: u8 = b'v';
     /// Open WHMCS circuit breakers, by store.
     pub const BREAKER: u8 = b'k';
+    /// Facts about the folder itself, by name (when it was restored).
+    pub const META: u8 = b'M';
     /// How many payments are in each state and entries in each outbox
     /// lane (and, alone, "counts kept").
     pub const COUNT: u8 = b'n';

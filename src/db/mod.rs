@@ -27,6 +27,7 @@ mod payments;
 mod quarantine;
 mod reads;
 mod records;
+mod restored;
 mod retention;
 mod search;
 mod snapshot;

@@ -7,12 +7,14 @@
 //! that decides, from GetCredits' readings, when the credit may be sent
 //! again.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::transition::{Applied, NotApplied, transition_in};
 use super::{Payments, Written};
-use crate::db::{Breaker, DbError, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus};
-use crate::machine::Event;
+use crate::db::{
+    Breaker, DbError, Effect, Lane, OutboxEntry, OutboxKey, OutboxStatus, PaymentRecord,
+};
+use crate::machine::{Event, State};
 
 /// Readings of GetCredits, `reconcile_delay_ms` or more apart, that must
 /// all miss the credit before it is sent again: WHMCS may still be running
@@ -81,9 +83,15 @@ impl Payments {
     /// After a restore from a backup: every AddCredit still queued (or in
     /// flight) may have been sent — and credited — after the backup was
     /// taken. Each is marked an unknown outcome, so nothing is sent again
-    /// before GetCredits has shown whether the credit is there. Returns
-    /// how many were marked.
+    /// before GetCredits has shown whether the credit is there. The restore
+    /// time is kept too: for a while the first AddCredit of any payment
+    /// asks GetCredits first (`first_credit_asks_first`), since a transfer
+    /// credited after the backup can be claimed again. Returns how many
+    /// were marked.
     pub fn distrust_queued_credits(&self, now: Timestamp) -> Result<usize, DbError> {
+        self.db()
+            .write(|tx| tx.set_restored_at(now))?
+            .durable_blocking()?;
         let queued = self
             .db()
             .due_outbox(Lane::Whmcs, Timestamp::MAX, usize::MAX)?;
@@ -111,6 +119,27 @@ impl Payments {
             marked += usize::from(swapped);
         }
         Ok(marked)
+    }
+
+    /// The rule for a restored folder: within `window` of the last restore,
+    /// a payment's first AddCredit (no try failed yet, none sent) is not
+    /// sent before GetCredits shows its transaction is not credited
+    /// already — in a lost timeline, by this or another payment.
+    pub fn first_credit_asks_first(
+        &self,
+        record: &PaymentRecord,
+        entry: &OutboxEntry,
+        window: SignedDuration,
+        now: Timestamp,
+    ) -> Result<bool, DbError> {
+        let first = entry.tries == 0
+            && !entry.needs_reconcile
+            && matches!(record.state, State::Crediting { attempts: 0 });
+        if !first {
+            return Ok(false);
+        }
+        let restored = self.db().restored_at()?;
+        Ok(restored.is_some_and(|at| now < at.checked_add(window).unwrap_or(Timestamp::MAX)))
     }
 
     /// Records that an attempt starts now; returns the stored entry, or

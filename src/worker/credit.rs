@@ -128,10 +128,20 @@ impl Crediter {
             let why = "the daemon stopped while the call was in flight".to_owned();
             return self.defer_reconcile(&job, &job.entry, why, 0).await;
         }
-        if job.entry.needs_reconcile {
+        if job.entry.needs_reconcile || self.restored_folder_asks_first(&job)? {
             return self.reconcile(&job).await;
         }
         self.attempt(&job).await
+    }
+
+    /// Whether this is a payment's first AddCredit soon after a restore
+    /// from a backup: then GetCredits goes first (`reconcile`), and the
+    /// credit is sent only if its transaction is not in WHMCS yet.
+    fn restored_folder_asks_first(&self, job: &Job) -> Result<bool, DbError> {
+        let window = self.settings.restored_first_credit_check_ms;
+        let window = SignedDuration::from_millis(i64::try_from(window).unwrap_or(i64::MAX));
+        self.payments
+            .first_credit_asks_first(&job.record, &job.entry, window, self.clock.now())
     }
 
     /// Closes an entry whose payment moved on or is gone.

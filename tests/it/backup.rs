@@ -328,3 +328,100 @@ async fn verify_exits_non_zero_with_a_problem_line_on_a_damaged_folder_and_zero_
     );
     assert!(!text.contains("ok: every invariant holds"), "{text}");
 }
+
+/// Waits until the payment is `state` (the workers run on their own).
+async fn until_state(daemon: &TestDaemon, id: &str, state: &str) {
+    for _ in 0..200 {
+        if daemon.version_and_state(id).await.1 == state {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{id} never reached {state}: {:?}",
+        daemon.version_and_state(id).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transfer_credited_after_the_backup_is_not_credited_again_after_a_restore() {
+    let daemon = spawn_daemon(|_| {}).await;
+    daemon.default_store().await;
+    let check = daemon.check_simple("42", "100").await;
+    let id = check.body["payment_id"].as_str().unwrap().to_owned();
+    assert_eq!(check.body["state"], "searching");
+
+    // The backup holds the payment still searching.
+    let parked = daemon.stop().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let backup = tmp.path().join("backup");
+    let (ok, text) = cashgate(
+        &["backup", "--to", backup.to_str().unwrap()],
+        &[("CASHGATE_DATA_DIR", parked.dir.path())],
+    );
+    assert!(ok, "{text}");
+
+    // After it, the transfer arrives and is credited.
+    let whmcs = parked.whmcs.clone();
+    let clock = parked.clock.clone();
+    let daemon = parked.start().await;
+    assert_eq!(
+        daemon
+            .ingest_tx("014412345678", "01012345678", "100")
+            .await
+            .status,
+        201
+    );
+    until_state(&daemon, &id, "credited").await;
+    assert_eq!(whmcs.add_credit_calls(), 1);
+    let lost = daemon.stop().await;
+    drop(lost);
+
+    // The disk is lost: the backup is restored, and the forwarder posts
+    // the notification again. The payment claims it again, but WHMCS has
+    // the credit: GetCredits first, no second AddCredit.
+    let restored = Arc::new(tempfile::tempdir().unwrap());
+    let (ok, text) = cashgate(
+        &[
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(ok, "{text}");
+    let daemon = Parked {
+        settings: crate::support::daemon::test_settings(restored.path()),
+        dir: restored,
+        clock,
+        whmcs: whmcs.clone(),
+    }
+    .start()
+    .await;
+    assert_eq!(daemon.version_and_state(&id).await.1, "searching");
+    let gets_before = whmcs.get_credits_calls();
+    daemon.ingest_tx("014412345678", "01012345678", "100").await;
+    until_state(&daemon, &id, "credited").await;
+    assert_eq!(whmcs.add_credit_calls(), 1, "the credit was sent twice");
+    assert_eq!(whmcs.ledger(42).len(), 1, "{:?}", whmcs.ledger(42));
+    assert!(
+        whmcs.get_credits_calls() > gets_before,
+        "GetCredits went first"
+    );
+    let history = daemon
+        .admin_get(&format!("/admin/payments/{id}"))
+        .await
+        .body["history"]
+        .clone();
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["event"] == "reconciled_found"),
+        "{history}"
+    );
+    daemon.stop().await;
+}
