@@ -29,7 +29,10 @@ async fn a_long_poll_returns_soon_after_the_state_changes() {
     daemon.ingest_tx("014412345678", "01012345678", "100").await;
     let reply = poll.await.unwrap();
     let took = started.elapsed();
-    assert_eq!(reply["state"], "crediting");
+    // The poll answers with the state it reads once woken: `crediting`,
+    // or already `credited` when the emulator answered AddCredit first.
+    let state = reply["state"].as_str().unwrap_or_default();
+    assert!(["crediting", "credited"].contains(&state), "{reply}");
     assert_eq!(reply["status"], false, "polls never report status true");
     assert!(
         took < Duration::from_secs(5),
