@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::api::{INGEST_TOKEN, STORE};
 use crate::support::daemon::{Parked, TestDaemon, spawn_daemon};
+use crate::support::waits::until_state;
 
 const LOAD_TASKS: usize = 8;
 const LOAD_PAYMENTS_PER_TASK: usize = 40;
@@ -187,12 +188,10 @@ async fn a_backup_under_load_holds_every_acknowledged_payment_and_restores_to_th
     copy.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_data_folder_and_its_backups_are_owner_only_after_a_fresh_start() {
-    use crate::support::binary::Binary;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let config = tmp.path().join("cashgate.toml");
+/// The real binary on its own config in `dir`, serving `data`, with store
+/// 5 saved.
+async fn binary_with_store(dir: &Path, data: &Path) -> crate::support::binary::Binary {
+    let config = dir.join("cashgate.toml");
     std::fs::write(
         &config,
         format!(
@@ -201,7 +200,7 @@ async fn the_data_folder_and_its_backups_are_owner_only_after_a_fresh_start() {
         ),
     )
     .unwrap();
-    let daemon = Binary::start(&config, &data);
+    let daemon = crate::support::binary::Binary::start(&config, data);
     let put = daemon
         .http
         .put(daemon.url("/admin/stores/5"))
@@ -212,6 +211,14 @@ async fn the_data_folder_and_its_backups_are_owner_only_after_a_fresh_start() {
         .await
         .unwrap();
     assert_eq!(put.status(), 201);
+    daemon
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_data_folder_and_its_backups_are_owner_only_after_a_fresh_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let daemon = binary_with_store(tmp.path(), &data).await;
     let private = |dir: &Path| {
         let exposed = cashgate::data_dir::privacy::exposed(dir).unwrap();
         assert!(exposed.is_empty(), "{exposed:?}");
@@ -252,29 +259,9 @@ async fn the_data_folder_and_its_backups_are_owner_only_after_a_fresh_start() {
 /// exit non-zero with a `problem:` line naming that payment.
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_exits_non_zero_with_a_problem_line_on_a_damaged_folder_and_zero_on_a_whole_one() {
-    use crate::support::binary::Binary;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let config = tmp.path().join("cashgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n",
-            data.display()
-        ),
-    )
-    .unwrap();
-    let daemon = Binary::start(&config, &data);
-    let put = daemon
-        .http
-        .put(daemon.url("/admin/stores/5"))
-        .bearer_auth(&daemon.admin_token)
-        .json(&json!({"name": "Five", "currency_rate": "1",
-            "whmcs": {"api_url": "https://billing.example.com", "identifier": "i", "secret": "s"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 201);
+    let daemon = binary_with_store(tmp.path(), &data).await;
     let check: Value =
         daemon
             .http
@@ -290,6 +277,7 @@ async fn verify_exits_non_zero_with_a_problem_line_on_a_damaged_folder_and_zero_
     assert_eq!(check["state"], "searching", "{check}");
     let id = check["payment_id"].as_str().unwrap().to_owned();
     daemon.kill();
+    let config = tmp.path().join("cashgate.toml");
     let config = config.to_str().unwrap();
 
     let (ok, text) = cashgate(&["verify", "--config", config], &[]);
@@ -327,20 +315,6 @@ async fn verify_exits_non_zero_with_a_problem_line_on_a_damaged_folder_and_zero_
         "{text}"
     );
     assert!(!text.contains("ok: every invariant holds"), "{text}");
-}
-
-/// Waits until the payment is `state` (the workers run on their own).
-async fn until_state(daemon: &TestDaemon, id: &str, state: &str) {
-    for _ in 0..200 {
-        if daemon.version_and_state(id).await.1 == state {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!(
-        "{id} never reached {state}: {:?}",
-        daemon.version_and_state(id).await
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,23 +4,10 @@
 //! payment with WHMCS's words, and a retry posted from the console takes
 //! the machine's edge back to `crediting` and on to `credited`.
 
-use std::time::{Duration, Instant};
-
 use crate::support::api::STORE;
 use crate::support::console::{Console, hidden};
-use crate::support::daemon::{TestDaemon, spawn_daemon};
-
-/// The payment's state once it is `state`, or after 15 s of real time.
-async fn until_state(daemon: &TestDaemon, id: &str, state: &str) -> String {
-    let started = Instant::now();
-    loop {
-        let (_, now) = daemon.version_and_state(id).await;
-        if now == state || started.elapsed() > Duration::from_secs(15) {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use crate::support::daemon::spawn_daemon;
+use crate::support::waits::until_state;
 
 /// The overview's card of `store`.
 fn store_card<'a>(overview: &'a str, store: &str) -> &'a str {
@@ -42,10 +29,7 @@ async fn a_refused_credit_is_shown_to_the_store_key_and_a_retry_from_the_console
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        until_state(&daemon, &id, "credit_failed").await,
-        "credit_failed"
-    );
+    until_state(&daemon, &id, "credit_failed").await;
     let detail = daemon
         .admin_get(&format!("/admin/payments/{id}"))
         .await
@@ -104,7 +88,7 @@ async fn a_refused_credit_is_shown_to_the_store_key_and_a_retry_from_the_console
         .await;
     assert_eq!(retried.status, 303, "{}", retried.body);
     assert_eq!(retried.location(), Some("/console/queues/credit_failed"));
-    assert_eq!(until_state(&daemon, &id, "credited").await, "credited");
+    until_state(&daemon, &id, "credited").await;
     assert_eq!(daemon.whmcs.total_credits(), 1);
     let history = daemon
         .admin_get(&format!("/admin/payments/{id}"))

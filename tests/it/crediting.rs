@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::support::api::{INGEST_TOKEN, STORE};
 use crate::support::daemon::{TestDaemon, spawn_daemon};
+use crate::support::waits::{until, until_state};
 use crate::support::whmcs::{AddCreditFault, GetCreditsFault, StartEmulator};
 
 const DESCRIPTION: &str = "VodafoneCash payment - trans_id: 014412345678";
@@ -20,30 +21,6 @@ async fn pay(daemon: &TestDaemon, trans_id: &str, client: &str) -> String {
         .as_str()
         .expect("payment id")
         .to_owned()
-}
-
-/// The payment's admin detail once `done` holds for it (up to 15 s of
-/// real time). Business time (backoff, reconcile delays) is moved on by
-/// 100 ms each round, as the daemon's clock is the test's.
-async fn until(daemon: &TestDaemon, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    loop {
-        let detail = daemon
-            .admin_get(&format!("/admin/payments/{id}"))
-            .await
-            .body;
-        if done(&detail) || started.elapsed() > Duration::from_secs(15) {
-            return detail;
-        }
-        daemon.clock.advance(jiff::SignedDuration::from_millis(100));
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-async fn until_state(daemon: &TestDaemon, id: &str, state: &str) -> Value {
-    let detail = until(daemon, id, |d| d["state"] == state).await;
-    assert_eq!(detail["state"], state, "{detail:#}");
-    detail
 }
 
 fn events(detail: &Value) -> Vec<String> {

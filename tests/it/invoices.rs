@@ -6,8 +6,6 @@
 //! client's, gets nothing and says so. The payment's state never changes.
 //! Faults and a killed daemon are in `invoices_faults`.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
 
 use crate::support::api::{Answer, STORE};
@@ -30,22 +28,7 @@ pub async fn check_for(daemon: &TestDaemon, amount: &str, invoice: Option<u32>) 
     daemon.check(&params).await
 }
 
-/// The payment's admin detail once `done` holds (up to 15 s of real time),
-/// moving business time on by 100 ms a round (backoff, reconcile delays).
-pub async fn until(daemon: &TestDaemon, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    loop {
-        let detail = daemon
-            .admin_get(&format!("/admin/payments/{id}"))
-            .await
-            .body;
-        if done(&detail) || started.elapsed() > Duration::from_secs(15) {
-            return detail;
-        }
-        daemon.clock.advance(jiff::SignedDuration::from_millis(100));
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+pub use crate::support::waits::until;
 
 /// The detail once the invoice is no longer `pending`.
 pub async fn settled(daemon: &TestDaemon, id: &str) -> Value {

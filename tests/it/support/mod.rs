@@ -8,6 +8,7 @@ pub mod console;
 pub mod daemon;
 pub mod outcomes;
 pub mod pay;
+pub mod waits;
 pub mod whmcs;
 
 #[path = "../../support/smtp_server.rs"]
