@@ -37,28 +37,6 @@ async fn held_payment(daemon: &TestDaemon) -> String {
     reply.body["payment_id"].as_str().expect("id").to_owned()
 }
 
-/// What every page must be: no console error, nothing from elsewhere.
-async fn assert_clean(browser: &mut Browser, origin: &str) {
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    let elsewhere = browser.requests_to_other_origins(origin).await;
-    assert!(
-        elsewhere.is_empty(),
-        "requests to other origins: {elsewhere:#?}"
-    );
-}
-
-/// Nothing is wider than the screen (no sideways scrolling, nothing cut).
-async fn assert_fits(browser: &Browser) {
-    let widths = browser
-        .eval("return [document.documentElement.scrollWidth, window.innerWidth]")
-        .await;
-    assert!(
-        widths[0].as_u64() <= widths[1].as_u64(),
-        "page {widths} wider than the screen"
-    );
-}
-
 /// The form's values line up on the side text starts from (right in
 /// Arabic), and the note field stays inside the column of the table.
 async fn assert_aligned(browser: &Browser) {
@@ -128,7 +106,7 @@ async fn an_approver_approves_from_the_emailed_link_on_a_phone() {
     ] {
         assert!(shown.contains(needle), "the page lacks {needle}: {shown}");
     }
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     assert_aligned(&phone).await;
     phone.screenshot_for_docs("approval-en-360").await;
 
@@ -145,7 +123,7 @@ async fn an_approver_approves_from_the_emailed_link_on_a_phone() {
         !decided.contains("T0") && !decided.contains("held"),
         "no raw times or states: {decided}"
     );
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     phone.screenshot_for_docs("approval-en-360-decided").await;
 
     let (state, decision) = state_and_decision(&daemon, &id).await;
@@ -162,8 +140,8 @@ async fn an_approver_approves_from_the_emailed_link_on_a_phone() {
     let sent = phone.requests().await;
     let posted = |r: &SentRequest| r.method == "POST" && r.url == link && r.kind == "Document";
     assert!(sent.iter().any(posted), "{sent:#?}");
-    assert_clean(&mut phone, &origin).await;
-    assert_clean(&mut desk, &origin).await;
+    phone.assert_clean(&origin).await;
+    desk.assert_clean(&origin).await;
     phone.close().await;
     desk.close().await;
 }
@@ -208,7 +186,7 @@ async fn the_arabic_approval_page_reads_right_to_left_and_decides() {
             label_middle > value_middle,
             "{name}: label {label_middle}, value {value_middle}"
         );
-        assert_fits(browser).await;
+        browser.assert_fits().await;
         assert_aligned(browser).await;
         browser.screenshot_for_docs(name).await;
     }
@@ -225,7 +203,7 @@ async fn the_arabic_approval_page_reads_right_to_left_and_decides() {
         !decided.contains("approve") && !decided.contains("crediting"),
         "no English words: {decided}"
     );
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     phone.screenshot_for_docs("approval-ar-360-decided").await;
     let (state, decision) = state_and_decision(&daemon, &id).await;
     assert!(
@@ -234,8 +212,8 @@ async fn the_arabic_approval_page_reads_right_to_left_and_decides() {
     );
     assert_eq!(decision["actor"]["email"], APPROVER);
 
-    assert_clean(&mut phone, &origin).await;
-    assert_clean(&mut desk, &origin).await;
+    phone.assert_clean(&origin).await;
+    desk.assert_clean(&origin).await;
     phone.close().await;
     desk.close().await;
 }

@@ -76,28 +76,6 @@ async fn assert_not_reloaded(browser: &Browser) {
     assert_eq!(mark, "same document", "the page was reloaded");
 }
 
-/// No console error, nothing from elsewhere.
-async fn assert_clean(browser: &mut Browser, origin: &str) {
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    let elsewhere = browser.requests_to_other_origins(origin).await;
-    assert!(
-        elsewhere.is_empty(),
-        "requests to other origins: {elsewhere:#?}"
-    );
-}
-
-/// Nothing is wider than the screen.
-async fn assert_fits(browser: &Browser) {
-    let widths = browser
-        .eval("return [document.documentElement.scrollWidth, window.innerWidth]")
-        .await;
-    assert!(
-        widths[0].as_u64() <= widths[1].as_u64(),
-        "page {widths} wider than the screen"
-    );
-}
-
 /// Fills in the phone and submits; returns once the status page shows.
 async fn submit_phone(browser: &Browser, phone: &str) {
     browser.fill("#phone", phone).await;
@@ -174,7 +152,7 @@ async fn a_customer_pays_and_the_status_page_turns_credited_without_a_reload() {
     for needle in ["101 EGP", "010 1111 2222", "2.00 USD at 50.50 EGP"] {
         assert!(shown.contains(needle), "the form lacks {needle}: {shown}");
     }
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     phone.screenshot_for_docs("pay-form-en-360").await;
 
     submit_phone(&phone, PHONE).await;
@@ -186,7 +164,7 @@ async fn a_customer_pays_and_the_status_page_turns_credited_without_a_reload() {
             .contains("keep this page open")
     );
     mark(&phone).await;
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     phone
         .screenshot_for_docs("pay-status-en-360-searching")
         .await;
@@ -205,7 +183,7 @@ async fn a_customer_pays_and_the_status_page_turns_credited_without_a_reload() {
         .eval("return document.getElementById('return-link').href")
         .await;
     assert_eq!(href, back.as_str());
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     phone
         .screenshot_for_docs("pay-status-en-360-credited")
         .await;
@@ -216,8 +194,8 @@ async fn a_customer_pays_and_the_status_page_turns_credited_without_a_reload() {
 
     // A few seconds later the customer is taken back to the store.
     phone.wait_for("location.pathname === '/pay/5'").await;
-    assert_clean(&mut phone, &origin).await;
-    assert_clean(&mut desk, &origin).await;
+    phone.assert_clean(&origin).await;
+    desk.assert_clean(&origin).await;
     let ledger = daemon.whmcs.ledger(42);
     assert_eq!(ledger.len(), 1, "{ledger:?}");
     assert_eq!(ledger[0].amount, "2.00");
@@ -252,7 +230,7 @@ async fn the_arabic_pages_read_right_to_left() {
             edges[0].as_i64() < edges[1].as_i64(),
             "{name}: label not on the right: {edges}"
         );
-        assert_fits(browser).await;
+        browser.assert_fits().await;
         browser.screenshot_for_docs(name).await;
     }
     submit_phone(&phone, PHONE).await;
@@ -262,16 +240,16 @@ async fn the_arabic_pages_read_right_to_left() {
     wait_for_state(&phone, "credited").await;
     assert_not_reloaded(&phone).await;
     assert_eq!(phone.text(".state-title").await, "تم استلام الدفعة");
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     phone
         .screenshot_for_docs("pay-status-ar-360-credited")
         .await;
     desk.goto(&phone.url().await).await;
-    assert_fits(&desk).await;
+    desk.assert_fits().await;
     desk.screenshot_for_docs("pay-status-ar-desktop-credited")
         .await;
-    assert_clean(&mut phone, &origin).await;
-    assert_clean(&mut desk, &origin).await;
+    phone.assert_clean(&origin).await;
+    desk.assert_clean(&origin).await;
     phone.close().await;
     desk.close().await;
 }
@@ -319,8 +297,8 @@ async fn a_held_payment_turns_credited_when_an_approver_approves_in_another_brow
     let took = wait_for_state(&customer, "credited").await;
     eprintln!("customer's page showed `credited` {took:?} after the approval page answered");
     assert_not_reloaded(&customer).await;
-    assert_clean(&mut customer, &origin).await;
-    assert_clean(&mut approver, &origin).await;
+    customer.assert_clean(&origin).await;
+    approver.assert_clean(&origin).await;
     customer.close().await;
     approver.close().await;
 }
@@ -353,7 +331,7 @@ async fn a_bad_phone_and_too_many_tries_come_back_as_the_form_with_the_message()
         .eval("return document.getElementById('phone').value")
         .await;
     assert_eq!(typed, "0123", "what was typed stays");
-    assert_fits(&phone).await;
+    phone.assert_fits().await;
     phone.screenshot_for_docs("pay-form-en-360-error").await;
 
     submit_phone(&phone, PHONE).await;
@@ -425,6 +403,6 @@ async fn a_return_url_of_another_origin_is_never_followed() {
     // Longer than a permitted return would wait: still here.
     tokio::time::sleep(std::time::Duration::from_secs(7)).await;
     assert_eq!(desk.url().await, status_url);
-    assert_clean(&mut desk, &origin).await;
+    desk.assert_clean(&origin).await;
     desk.close().await;
 }

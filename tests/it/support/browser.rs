@@ -145,6 +145,29 @@ impl Browser {
         focused.send_keys(keys).await.expect("keys");
     }
 
+    /// What every page must be: no console error, no request to another
+    /// origin than `origin`.
+    pub async fn assert_clean(&mut self, origin: &str) {
+        let errors = self.console_errors().await;
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+        let elsewhere = self.requests_to_other_origins(origin).await;
+        assert!(
+            elsewhere.is_empty(),
+            "requests to other origins: {elsewhere:#?}"
+        );
+    }
+
+    /// Nothing is wider than the screen (no sideways scrolling, nothing cut).
+    pub async fn assert_fits(&self) {
+        let widths = self
+            .eval("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        assert!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "page {widths} wider than the screen"
+        );
+    }
+
     /// Clicks the element `css` selects.
     pub async fn click(&self, css: &str) {
         let element = self
