@@ -16,15 +16,19 @@
 // Tests may unwrap: a panic is how a test reports a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "support/daemon.rs"]
+mod daemon;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::Instant;
 
 use cashgate::domain::{Amount, ClientId, Lang, Phone, Secret, StoreId, TransId};
 use cashgate::merchant::StoreSettings;
 use cashgate::payments::{DbOptions, NewPayment, Payments, PaymentsOptions, TransactionRecord};
+use daemon::Daemon;
 
 const WRITERS: usize = 64;
 const WRITES_PER_WRITER: usize = 1000;
@@ -235,20 +239,6 @@ fn seed(dir: &Path, n: usize) -> Vec<String> {
     ids
 }
 
-struct Daemon {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_daemon(work: &Path, dir: &Path) -> Daemon {
     let config = work.join("load.toml");
     let text = format!(
@@ -258,26 +248,7 @@ fn start_daemon(work: &Path, dir: &Path) -> Daemon {
         dir.display()
     );
     std::fs::write(&config, text).expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cashgate"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("CASHGATE_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start cashgate");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let listen = loop {
-        let line = lines.next().expect("daemon exited").expect("log");
-        let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if let Some(listen) = log["fields"]["listen"].as_str() {
-            break listen.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Daemon {
-        child,
-        base: format!("http://{listen}"),
-    }
+    Daemon::start(&config)
 }
 
 /// `VmHWM` (peak) or `VmRSS` (now) of a process, in MiB.
@@ -305,7 +276,7 @@ fn measure(
     let at_start = rss_mib(daemon.child.id(), "VmRSS:");
     let scripts = write_scripts(work, ids);
     let run = |name, script: Option<&PathBuf>, path: &str, connections| {
-        let mut row = wrk(&daemon.base, path, script, connections, seconds);
+        let mut row = wrk(&daemon.base(), path, script, connections, seconds);
         row.scale = scale;
         row.name = name;
         row

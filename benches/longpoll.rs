@@ -16,13 +16,15 @@
 // Tests may unwrap: a panic is how a test reports a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
+#[path = "support/daemon.rs"]
+mod daemon;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use daemon::Daemon;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio::sync::Mutex;
@@ -30,20 +32,6 @@ use tokio::sync::Mutex;
 const INGEST_TOKEN: &str = "longpoll-ingest-token";
 /// Ingestions in flight at once while the changes arrive.
 const INGEST_CONCURRENCY: usize = 16;
-
-struct Daemon {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 fn start_daemon(work: &Path) -> Daemon {
     let config = work.join("longpoll.toml");
@@ -55,26 +43,7 @@ fn start_daemon(work: &Path) -> Daemon {
         work.join("data").display()
     );
     std::fs::write(&config, text).expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cashgate"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("CASHGATE_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start cashgate");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let listen = loop {
-        let line = lines.next().expect("daemon exited").expect("log");
-        let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if let Some(listen) = log["fields"]["listen"].as_str() {
-            break listen.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Daemon {
-        child,
-        addr: listen.parse().expect("address"),
-    }
+    Daemon::start(&config)
 }
 
 /// `VmRSS` of a process, in MiB.
@@ -167,7 +136,7 @@ async fn main() {
     cashgate::daemon::install_crypto_provider();
     let daemon = start_daemon(&work);
     let pid = daemon.child.id();
-    let base = format!("http://{}", daemon.addr);
+    let base = daemon.base();
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
