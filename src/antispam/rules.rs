@@ -125,6 +125,16 @@ mod tests {
         Amount::parse(a).unwrap()
     }
 
+    /// The verdict under the default claim rules.
+    fn verdict(
+        settings: &AntiSpamSettings,
+        client: ClientId,
+        amount: Amount,
+        facts: &ClaimFacts,
+    ) -> Vec<HoldReason> {
+        decide(settings, &ClaimRules::default(), client, amount, facts)
+    }
+
     fn on() -> AntiSpamSettings {
         AntiSpamSettings {
             enabled: true,
@@ -148,16 +158,7 @@ mod tests {
             phone_checks_last_hour: 100,
             ..ClaimFacts::default()
         };
-        assert!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(42),
-                amount("99999"),
-                &facts
-            )
-            .is_empty()
-        );
+        assert!(verdict(&settings, client(42), amount("99999"), &facts).is_empty());
     }
 
     #[test]
@@ -168,29 +169,14 @@ mod tests {
         };
         let unknown = ClaimFacts::default();
         assert_eq!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(42),
-                amount("10"),
-                &unknown
-            ),
+            verdict(&settings, client(42), amount("10"), &unknown),
             vec![HoldReason::NewPhone]
         );
         let known = ClaimFacts {
             bound_clients: vec![client(42)],
             ..ClaimFacts::default()
         };
-        assert!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(42),
-                amount("10"),
-                &known
-            )
-            .is_empty()
-        );
+        assert!(verdict(&settings, client(42), amount("10"), &known).is_empty());
     }
 
     #[test]
@@ -203,24 +189,9 @@ mod tests {
             bound_clients: vec![client(42)],
             ..ClaimFacts::default()
         };
-        assert!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(42),
-                amount("10"),
-                &facts
-            )
-            .is_empty()
-        );
+        assert!(verdict(&settings, client(42), amount("10"), &facts).is_empty());
         assert_eq!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(666),
-                amount("10"),
-                &facts
-            ),
+            verdict(&settings, client(666), amount("10"), &facts),
             vec![HoldReason::SharedPhone]
         );
         assert!(
@@ -243,35 +214,16 @@ mod tests {
         };
         let f = ClaimFacts::default();
         assert!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(1),
-                amount("4999.99"),
-                &f
-            )
-            .is_empty(),
+            verdict(&settings, client(1), amount("4999.99"), &f).is_empty(),
             "just under"
         );
         assert_eq!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(1),
-                amount("5000"),
-                &f
-            ),
+            verdict(&settings, client(1), amount("5000"), &f),
             vec![HoldReason::LargeAmount],
             "at"
         );
         assert_eq!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(1),
-                amount("5000.01"),
-                &f
-            ),
+            verdict(&settings, client(1), amount("5000.01"), &f),
             vec![HoldReason::LargeAmount],
             "over"
         );
@@ -350,13 +302,7 @@ mod tests {
             ..ClaimFacts::default()
         };
         assert_eq!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(666),
-                amount("100"),
-                &facts
-            ),
+            verdict(&settings, client(666), amount("100"), &facts),
             vec![
                 HoldReason::NewPhone,
                 HoldReason::SharedPhone,
@@ -435,13 +381,7 @@ mod tests {
             ..timed(0, 60)
         };
         assert_eq!(
-            decide(
-                &settings,
-                &ClaimRules::default(),
-                client(1),
-                amount("100"),
-                &facts
-            ),
+            verdict(&settings, client(1), amount("100"), &facts),
             vec![
                 HoldReason::LargeAmount,
                 HoldReason::Contested,
