@@ -22,13 +22,7 @@ const SIGN_IN: &str = "form.login button[type=submit]";
 /// browser logs those, which also proves their status) — each of which
 /// must be there.
 async fn assert_clean(browser: &mut Browser, origin: &str, expected: &[(&str, u16)]) {
-    let widths = browser
-        .eval("return [document.documentElement.scrollWidth, window.innerWidth]")
-        .await;
-    assert!(
-        widths[0].as_u64() <= widths[1].as_u64(),
-        "page {widths} wider than the screen"
-    );
+    browser.assert_fits().await;
     let errors = browser.console_errors().await;
     let is_expected = |message: &str, (path, status): &(&str, u16)| {
         message.starts_with(&format!("{origin}{path} "))
@@ -222,9 +216,14 @@ async fn direction_and_middle(browser: &Browser, css: &str) -> (String, f64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_arabic_console_reads_right_to_left() {
     let daemon = spawn_daemon(|_| {}).await;
-    let (mine, _, _) = two_stores(&daemon).await;
+    let (mine, spare, _) = two_stores(&daemon).await;
     let store = json!({"name": "متجر الاستضافة", "anti_spam": {"enabled": true, "approvers": ["owner@example.com"]}});
     assert!(daemon.put_store(OWN, store).await.status.is_success());
+    // A rejected claim: its transfer waits for an operator to assign it.
+    let rejected = daemon
+        .admin_post(&format!("/admin/payments/{spare}/reject"), &json!({}))
+        .await;
+    assert_eq!(rejected.status, 200, "{rejected:?}");
     let origin = daemon.url("");
     let (mut phone, mut desk) =
         tokio::join!(Browser::open(MOBILE, "ar"), Browser::open(DESKTOP, "ar"));
@@ -257,6 +256,32 @@ async fn the_arabic_console_reads_right_to_left() {
         );
         browser
             .screenshot_for_docs(&format!("console-ar-{size}-payment"))
+            .await;
+        browser
+            .goto(&daemon.url(&format!("/console/transactions?store_id={OWN}")))
+            .await;
+        let text = browser.text("main").await;
+        assert!(
+            text.contains("في انتظار المشرف") && text.contains("014400000002"),
+            "{text}"
+        );
+        browser.assert_fits().await;
+        browser
+            .screenshot_for_docs(&format!("console-ar-{size}-transactions"))
+            .await;
+        // The same page in English (`?lang=`), left to right.
+        browser
+            .goto(&daemon.url(&format!("/console/transactions?store_id={OWN}&lang=en")))
+            .await;
+        assert!(
+            browser
+                .text("main")
+                .await
+                .contains("Waiting for an operator")
+        );
+        browser.assert_fits().await;
+        browser
+            .screenshot_for_docs(&format!("console-en-{size}-transactions"))
             .await;
     }
     assert_clean(&mut phone, &origin, &[("/console", 401)]).await;
