@@ -60,14 +60,14 @@ impl CheckOutcome {
 }
 
 /// What one claiming round of a check knows before its write.
-struct Round<'a> {
-    candidates: &'a [TransId],
+pub(super) struct Round<'a> {
+    pub candidates: &'a [TransId],
     /// Payments waiting for the same phone and amount (scanned only when
     /// there is a transaction to claim).
-    rivals: &'a [PaymentId],
-    last_round: bool,
-    claiming: Claiming,
-    settings: &'a StoreSettings,
+    pub rivals: &'a [PaymentId],
+    pub last_round: bool,
+    pub claiming: Claiming,
+    pub settings: &'a StoreSettings,
 }
 
 impl Payments {

@@ -12,13 +12,14 @@
 
 use jiff::Timestamp;
 
-use super::check::{CLAIM_ROUNDS_MAX, CheckOutcome, NewPayment, create_counted, repeat_check};
-use super::matching::{Claiming, RIVALS_MAX, claim_searching_with, competition};
+use super::check::{
+    CLAIM_ROUNDS_MAX, CheckOutcome, NewPayment, Round, create_counted, repeat_check,
+};
+use super::matching::{RIVALS_MAX, claim_searching_with, competition};
 use super::{Payments, Written};
 use crate::db::{DbError, Invariant, PaymentRecord, TransactionRecord, TxResult, WriteTx};
 use crate::domain::{PaymentId, TransId};
 use crate::machine::{HoldReason, StateName};
-use crate::merchant::StoreSettings;
 
 impl Payments {
     /// Claims the transaction `reference` for this check when it is
@@ -40,19 +41,19 @@ impl Payments {
                 self.db()
                     .waiting_payments(&new.store_id, &new.phone, new.amount, RIVALS_MAX)?;
             let round = Round {
+                candidates: &[],
                 rivals: &rivals,
                 last_round: round + 1 == CLAIM_ROUNDS_MAX,
                 claiming: self.claiming(now),
                 settings: &settings,
             };
-            let Some(outcome) = self
+            let outcome = match self
                 .db()
                 .transact(|tx| reference_in(tx, new, reference, &id, &round))?
-            else {
-                continue;
-            };
-            let Some(outcome) = outcome else {
-                return Ok(None);
+            {
+                Found::Stale => continue,
+                Found::Nothing => return Ok(None),
+                Found::Outcome(outcome) => *outcome,
             };
             if outcome.record().id == id {
                 self.metrics().created();
@@ -68,25 +69,25 @@ impl Payments {
     }
 }
 
-/// One claiming write's view, as in `check`.
-struct Round<'a> {
-    rivals: &'a [PaymentId],
-    last_round: bool,
-    claiming: Claiming,
-    settings: &'a StoreSettings,
+/// What one claiming write found.
+enum Found {
+    /// The scan of waiting payments was stale: scan again.
+    Stale,
+    /// The reference names no claimable transaction of this amount.
+    Nothing,
+    Outcome(Box<CheckOutcome>),
 }
 
-/// The claim inside one write. `None` when the scan of rivals was stale
-/// (scan again); `Some(None)` when the reference names nothing claimable.
+/// The claim inside one write.
 fn reference_in(
     tx: &WriteTx,
     new: &NewPayment,
     reference: &TransId,
     id: &PaymentId,
     round: &Round,
-) -> TxResult<Option<Option<CheckOutcome>>> {
+) -> TxResult<Found> {
     let Some(transfer) = claimable(tx, new, reference)? else {
-        return Ok(Some(None));
+        return Ok(Found::Nothing);
     };
     let extra = extra_reasons(new, &transfer);
     let key = (&new.store_id, &new.phone, new.amount);
@@ -98,12 +99,12 @@ fn reference_in(
         {
             Some(record)
         }
-        Some(repeat) => return Ok(Some(Some(repeat))),
+        Some(repeat) => return Ok(Found::Outcome(Box::new(repeat))),
         None => None,
     };
     let claimant = target.as_ref().map(|r| &r.id);
     let Some(competition) = competition(tx, key, claimant, round.rivals, round.last_round)? else {
-        return Ok(None);
+        return Ok(Found::Stale);
     };
     let target = match target {
         Some(record) => record,
@@ -111,7 +112,7 @@ fn reference_in(
     };
     let claimed =
         claim_searching_with(tx, &target, reference, &competition, &round.claiming, extra)?;
-    Ok(Some(Some(answer(claimed, target, id))))
+    Ok(Found::Outcome(Box::new(answer(claimed, target, id))))
 }
 
 /// The transaction `reference` names, if no payment holds it and its amount
